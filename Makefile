@@ -1,0 +1,52 @@
+# Ketaclinic task runner. `make run` and `make test` are the two commands a new
+# machine needs; `make ci` is exactly what CI runs (see .ci/run).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
+MANAGE := $(UV) run --locked python manage.py
+PYTEST_WORKERS ?= 2
+
+.PHONY: run install test lint migrations-check ci check-deploy demo worker clean screenshots
+
+$(CURDIR)/.uv-bootstrap/bin/uv:
+	@echo "uv not found: bootstrapping it with pip into .uv-bootstrap/"
+	$(PYTHON) -m venv .uv-bootstrap
+	.uv-bootstrap/bin/pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --locked
+
+run: install
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_demo
+	@bash scripts/run-dev.sh "$(UV)"
+
+demo: install
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_demo
+
+worker: install
+	$(MANAGE) qcluster
+
+test: install
+	$(UV) run --locked pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --locked ruff check src tests
+	$(UV) run --locked ruff format --check src tests
+
+migrations-check: install
+	$(MANAGE) makemigrations --check --dry-run
+
+check-deploy: install
+	KETACLINIC_ENV=production DEBUG=false SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	ALLOWED_HOSTS=clinic.example DATABASE_URL=sqlite:///$(CURDIR)/var/check-deploy.sqlite3 \
+	$(MANAGE) check --deploy --fail-level WARNING
+
+screenshots: install
+	$(UV) run --locked pytest -p no:xdist tests/e2e/test_screenshots.py -m e2e --screenshots
+
+ci: lint migrations-check test
+
+clean:
+	rm -rf var/ketaclinic.sqlite3* var/mail .pytest_cache

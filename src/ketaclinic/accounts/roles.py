@@ -1,0 +1,21 @@
+"""The staff roles. Each role is a Django group of the same name (made by a migration).
+
+Role names are the single vocabulary used by ``rules`` predicates, docs/security.md
+and the demo data.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    FRONT_DESK = "front_desk", "Front desk"
+    NURSE = "nurse", "Nurse"
+    PRESCRIBER = "prescriber", "Prescriber"
+    MEDICAL_DIRECTOR = "medical_director", "Medical director"
+    ADMIN = "admin", "Administrator"
+
+
+# Roles whose holders see every location's records (others see their own locations).
+ALL_LOCATION_ROLES = frozenset({Role.MEDICAL_DIRECTOR, Role.ADMIN})

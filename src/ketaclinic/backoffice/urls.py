@@ -1,0 +1,16 @@
+from django.urls import path
+
+from ketaclinic.backoffice import views
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("inquiries/", views.inbox, name="inbox"),
+    path("inquiries/<int:pk>/", views.inquiry_detail, name="inquiry"),
+    path("inquiries/<int:pk>/move/", views.inquiry_move, name="inquiry-move"),
+    path("inquiries/<int:pk>/assign/", views.inquiry_assign, name="inquiry-assign"),
+    path("inquiries/<int:pk>/notes/", views.inquiry_note, name="inquiry-note"),
+    path("delivery-problems/", views.delivery_problems, name="delivery-problems"),
+    path("delivery-problems/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
+]

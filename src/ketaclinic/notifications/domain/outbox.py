@@ -1,0 +1,142 @@
+"""Write, claim and deliver outbox messages.
+
+``enqueue_email`` is called inside the caller's transaction. ``deliver`` is
+idempotent and safe to run from several workers at once: a message is claimed by
+one conditional UPDATE, so two workers never send it at the same moment, and a
+claim that outlives a killed worker expires and is picked up by the sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ketaclinic.notifications.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+def message_id_for(dedup_key: str) -> str:
+    digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:32]
+    return f"<{digest}@ketaclinic.outbox>"
+
+
+def enqueue_email(*, dedup_key: str, kind: str, to: str, subject: str, body: str) -> OutboxMessage:
+    """Record that an email must be sent. Must run inside the cause's transaction."""
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                dedup_key=dedup_key,
+                kind=kind,
+                to=to,
+                subject=subject,
+                body=body,
+            )
+    except IntegrityError:
+        return OutboxMessage.objects.get(dedup_key=dedup_key)
+    transaction.on_commit(lambda: _schedule(message.pk))
+    return message
+
+
+def _schedule(message_id: int) -> None:
+    from django_q.tasks import async_task
+
+    try:
+        async_task("ketaclinic.notifications.tasks.deliver_message", message_id)
+    except Exception:  # the sweep will pick the message up; never fail the request
+        log.exception("could not enqueue delivery of outbox message %s", message_id)
+
+
+def _claim(message_id: int) -> bool:
+    now = timezone.now()
+    claimable = Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboxMessage.Status.SENDING, claimed_until__lt=now
+    )
+    claimed = OutboxMessage.objects.filter(claimable, pk=message_id).update(
+        status=OutboxMessage.Status.SENDING,
+        claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
+    )
+    return claimed == 1
+
+
+def backoff_for(attempts: int) -> timedelta:
+    """Exponential back-off: base, 2×base, 4×base … capped at one hour."""
+    seconds = settings.OUTBOX_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=min(seconds, 3600))
+
+
+def deliver(message_id: int) -> str:
+    """Send one message if it is due and nobody else holds it. Returns its status."""
+    if not _claim(message_id):
+        return (
+            OutboxMessage.objects.filter(pk=message_id).values_list("status", flat=True).first()
+            or "missing"
+        )
+    message = OutboxMessage.objects.get(pk=message_id)
+    email = EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        to=[message.to],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        headers={"Message-ID": message_id_for(message.dedup_key)},
+    )
+    try:
+        email.send(fail_silently=False)
+    except Exception as exc:
+        attempts = message.attempts + 1
+        failed = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            attempts=attempts,
+            status=OutboxMessage.Status.FAILED if failed else OutboxMessage.Status.PENDING,
+            next_attempt_at=timezone.now() + backoff_for(attempts),
+            claimed_until=None,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        log.warning("outbox message %s attempt %s failed: %s", message.pk, attempts, exc)
+        return OutboxMessage.Status.FAILED if failed else OutboxMessage.Status.PENDING
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxMessage.Status.SENT,
+        sent_at=timezone.now(),
+        claimed_until=None,
+        attempts=message.attempts + 1,
+        last_error="",
+    )
+    return OutboxMessage.Status.SENT
+
+
+def due_message_ids(limit: int = 200) -> list[int]:
+    now = timezone.now()
+    due = Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboxMessage.Status.SENDING, claimed_until__lt=now
+    )
+    return list(
+        OutboxMessage.objects.filter(due)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def sweep() -> int:
+    """Deliver every due message (new, retried, or orphaned by a killed worker)."""
+    return sum(1 for pk in due_message_ids() if deliver(pk) == OutboxMessage.Status.SENT)
+
+
+def retry_failed(message_id: int) -> bool:
+    """Staff put a failed message back in the queue (e.g. after fixing SMTP settings)."""
+    updated = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxMessage.Status.FAILED
+    ).update(
+        status=OutboxMessage.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+    )
+    if updated:
+        transaction.on_commit(lambda: _schedule(message_id))
+    return bool(updated)
