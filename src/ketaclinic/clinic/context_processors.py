@@ -1,13 +1,15 @@
-"""Clinic facts for every template, with a fallback when the database is down.
+"""Clinic facts for every template, read lazily, with a fallback when the database is down.
 
-The fallback matters: the Get In Touch page must still render a calm error page,
-with the crisis lines, when the database cannot be reached.
+Each fact is loaded on first use, so a page that shows only the clinic's name costs
+one query. The fallback matters: the Get In Touch page must still render a calm
+error page, with the crisis lines, when the database cannot be reached.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import DatabaseError
 
@@ -24,36 +26,47 @@ class FallbackResource:
 
 
 FALLBACK_CRISIS = (
-    FallbackResource("Suicide & Crisis Lifeline", "Call or text 988", "tel:988"),
+    FallbackResource("988 Suicide & Crisis Lifeline", "Call or text 988", "tel:988"),
     FallbackResource("Emergency", "Call 911", "tel:911"),
 )
 
 
-@dataclass
 class ClinicFacts:
-    profile: object
-    locations: list = field(default_factory=list)
-    crisis_resources: list | tuple = FALLBACK_CRISIS
-    fees: list = field(default_factory=list)
-    available: bool = True
+    def __init__(self) -> None:
+        self.available = True
+
+    def _read(self, loader, fallback):
+        try:
+            return loader()
+        except DatabaseError:
+            log.warning("clinic facts unavailable: database error", exc_info=True)
+            self.available = False
+            return fallback
+
+    @cached_property
+    def profile(self) -> ClinicProfile:
+        return self._read(ClinicProfile.current, ClinicProfile())
+
+    @cached_property
+    def locations(self) -> list[Location]:
+        return self._read(lambda: list(Location.objects.filter(is_active=True)), [])
+
+    @cached_property
+    def crisis_resources(self):
+        return self._read(lambda: list(CrisisResource.objects.all()), []) or list(FALLBACK_CRISIS)
+
+    @cached_property
+    def fees(self) -> list[FeeItem]:
+        return self._read(lambda: list(FeeItem.objects.all()), [])
 
 
-def load_facts() -> ClinicFacts:
-    try:
-        return ClinicFacts(
-            profile=ClinicProfile.current(),
-            locations=list(Location.objects.filter(is_active=True)),
-            crisis_resources=list(CrisisResource.objects.all()) or FALLBACK_CRISIS,
-            fees=list(FeeItem.objects.all()),
-        )
-    except DatabaseError:
-        log.warning("clinic facts unavailable: database error", exc_info=True)
-        return ClinicFacts(profile=ClinicProfile(), available=False)
+def facts_for(request) -> ClinicFacts:
+    facts = getattr(request, "_clinic_facts", None)
+    if facts is None:
+        facts = ClinicFacts()
+        request._clinic_facts = facts
+    return facts
 
 
 def clinic(request):
-    facts = getattr(request, "_clinic_facts", None)
-    if facts is None:
-        facts = load_facts()
-        request._clinic_facts = facts
-    return {"clinic": facts}
+    return {"clinic": facts_for(request)}

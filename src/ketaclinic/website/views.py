@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django.views.generic import TemplateView
 
+from ketaclinic.clinic.context_processors import facts_for
 from ketaclinic.inquiries.domain.submission import InquiryData, is_rate_limited, submit_inquiry
 from ketaclinic.inquiries.models import Inquiry
 from ketaclinic.website.client import client_ip
@@ -33,12 +34,7 @@ def locations(request: HttpRequest) -> HttpResponse:
 
 
 def _form(request: HttpRequest, data=None) -> GetInTouchForm:
-    facts = request._clinic_facts if hasattr(request, "_clinic_facts") else None
-    if facts is None:
-        from ketaclinic.clinic.context_processors import load_facts
-
-        facts = load_facts()
-        request._clinic_facts = facts
+    facts = facts_for(request)
     return GetInTouchForm(data, phone_region=facts.profile.phone_region, locations=facts.locations)
 
 

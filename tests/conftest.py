@@ -1,0 +1,98 @@
+"""Shared fixtures and the personas every permission test uses.
+
+Personas (ARCHITECTURE.md convention 7):
+- ``frontdesk``, ``nurse``, ``prescriber``: staff of the Riverside location;
+- ``director`` and ``admin``: see every location;
+- ``other_frontdesk``, ``other_prescriber``: staff of Hillcrest, who must NOT see Riverside's records;
+- ``anonymous``: nobody signed in.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from ketaclinic.accounts.roles import Role
+from tests.factories import LocationFactory, UserFactory
+
+settings.register_profile(
+    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=10, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def riverside(db):
+    return LocationFactory(name="Riverside Clinic", slug="riverside")
+
+
+@pytest.fixture
+def hillcrest(db):
+    return LocationFactory(name="Hillcrest Clinic", slug="hillcrest")
+
+
+def _staff(role, locations, email):
+    return UserFactory(email=email, role=role, locations=locations)
+
+
+@pytest.fixture
+def frontdesk(riverside):
+    return _staff(Role.FRONT_DESK, [riverside], "frontdesk@clinic.test")
+
+
+@pytest.fixture
+def nurse(riverside):
+    return _staff(Role.NURSE, [riverside], "nurse@clinic.test")
+
+
+@pytest.fixture
+def prescriber(riverside):
+    return _staff(Role.PRESCRIBER, [riverside], "prescriber@clinic.test")
+
+
+@pytest.fixture
+def director(riverside, hillcrest):
+    return _staff(Role.MEDICAL_DIRECTOR, [riverside], "director@clinic.test")
+
+
+@pytest.fixture
+def admin_user(riverside, hillcrest):
+    return _staff(Role.ADMIN, [], "admin@clinic.test")
+
+
+@pytest.fixture
+def other_frontdesk(hillcrest):
+    return _staff(Role.FRONT_DESK, [hillcrest], "frontdesk.hillcrest@clinic.test")
+
+
+@pytest.fixture
+def other_prescriber(hillcrest):
+    return _staff(Role.PRESCRIBER, [hillcrest], "prescriber.hillcrest@clinic.test")
+
+
+@pytest.fixture
+def personas(frontdesk, nurse, prescriber, director, admin_user, other_frontdesk, other_prescriber):
+    return {
+        "anonymous": None,
+        "frontdesk": frontdesk,
+        "nurse": nurse,
+        "prescriber": prescriber,
+        "director": director,
+        "admin": admin_user,
+        "other_frontdesk": other_frontdesk,
+        "other_prescriber": other_prescriber,
+    }
+
+
+@pytest.fixture
+def client_for(client):
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
