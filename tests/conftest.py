@@ -3,7 +3,8 @@
 Personas (ARCHITECTURE.md convention 7):
 - ``frontdesk``, ``nurse``, ``prescriber``: staff of the Riverside location;
 - ``director`` and ``admin``: see every location;
-- ``other_frontdesk``, ``other_prescriber``: staff of Hillcrest, who must NOT see Riverside's records;
+- ``other_frontdesk``, ``other_prescriber``: staff of Hillcrest, who must NOT see
+  Riverside's records;
 - ``anonymous``: nobody signed in.
 """
 
@@ -18,7 +19,10 @@ from ketaclinic.accounts.roles import Role
 from tests.factories import LocationFactory, UserFactory
 
 settings.register_profile(
-    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    "ci",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -217,6 +217,9 @@ INQUIRY_RATE_LIMIT_WINDOW_SECONDS = envint("INQUIRY_RATE_LIMIT_WINDOW_SECONDS", 
 INQUIRY_RATE_LIMIT_ENABLED = envbool("INQUIRY_RATE_LIMIT_ENABLED", default=True)
 if PRODUCTION and not INQUIRY_RATE_LIMIT_ENABLED:
     raise ImproperlyConfigured("INQUIRY_RATE_LIMIT_ENABLED may be switched off for benchmarks only")
+# The same message from the same person within this window is one inquiry
+# (catches back-and-resubmit from a reloaded form).
+INQUIRY_DUPLICATE_WINDOW_SECONDS = envint("INQUIRY_DUPLICATE_WINDOW_SECONDS", 86400, minimum=0)
 # Number of proxies in front of the app whose X-Forwarded-For we trust (0 = none).
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
 

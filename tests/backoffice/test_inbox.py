@@ -78,22 +78,41 @@ def test_filter_by_status_and_condition(client_for, frontdesk, riverside):
 
 @pytest.mark.parametrize(
     ("term", "expected"),
-    [("robin", ["Robin"]), ("HART", ["Robin"]), ("robin@example", ["Robin"]),
-     ("555-0177", ["Robin"]), ("(217) 555 0177", ["Robin"]), ("nobody", [])],
+    [
+        ("robin", ["Robin"]),
+        ("HART", ["Robin"]),
+        ("robin@example", ["Robin"]),
+        ("555-0177", ["Robin"]),
+        ("(217) 555 0177", ["Robin"]),
+        ("nobody", []),
+    ],
 )
 def test_search_by_name_email_or_phone(client_for, frontdesk, riverside, term, expected):
-    make_inquiry(riverside, first_name="Robin", last_name="Hart", email="robin@example.com",
-                 phone="+12175550177")
-    make_inquiry(riverside, first_name="Sam", last_name="Lee", email="sam@example.com",
-                 phone="+12175550100")
+    make_inquiry(
+        riverside,
+        first_name="Robin",
+        last_name="Hart",
+        email="robin@example.com",
+        phone="+12175550177",
+    )
+    make_inquiry(
+        riverside, first_name="Sam", last_name="Lee", email="sam@example.com", phone="+12175550100"
+    )
 
     assert names(client_for(frontdesk).get(INBOX, {"q": term, "status": ""})) == expected
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"status": "'; DROP TABLE inquiries_inquiry; --"}, {"help_with": "<script>"},
-     {"q": "x" * 10000}, {"page": "-1"}, {"page": "abc"}, {"q": "\x00"}, {"status": ["a", "b"]}],
+    [
+        {"status": "'; DROP TABLE inquiries_inquiry; --"},
+        {"help_with": "<script>"},
+        {"q": "x" * 10000},
+        {"page": "-1"},
+        {"page": "abc"},
+        {"q": "\x00"},
+        {"status": ["a", "b"]},
+    ],
 )
 def test_hostile_filter_values_are_ignored_not_errors(client_for, frontdesk, riverside, params):
     make_inquiry(riverside)
@@ -121,7 +140,9 @@ def test_htmx_request_returns_only_the_rows(client_for, frontdesk, riverside):
 @pytest.mark.parametrize("count", [1, 3])
 def test_inbox_query_count_does_not_grow_with_rows(client_for, frontdesk, riverside, count):
     for number in range(count):
-        make_inquiry(riverside, first_name=f"Person{number}", message="I want to die" if number else "hi")
+        make_inquiry(
+            riverside, first_name=f"Person{number}", message="I want to die" if number else "hi"
+        )
     client = client_for(frontdesk)
     client.get(INBOX)  # warm caches (content types, sessions)
 

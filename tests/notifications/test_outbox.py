@@ -24,8 +24,13 @@ BROKEN_SMTP = {
 
 
 def make_message(key="event:1:intake", **kwargs):
-    values = {"dedup_key": key, "kind": "test", "to": "someone@example.com",
-              "subject": "Hello", "body": "A link only."}
+    values = {
+        "dedup_key": key,
+        "kind": "test",
+        "to": "someone@example.com",
+        "subject": "Hello",
+        "body": "A link only.",
+    }
     values.update(kwargs)
     return outbox.enqueue_email(**values)
 
@@ -39,11 +44,16 @@ def test_enqueue_twice_with_the_same_key_makes_one_message():
     assert OutboxMessage.objects.count() == 1
 
 
-@pytest.mark.django_db
-def test_enqueue_inside_a_rolled_back_transaction_leaves_nothing():
-    with pytest.raises(RuntimeError), transaction.atomic():
+def _enqueue_then_fail():
+    with transaction.atomic():
         make_message()
         raise RuntimeError("the cause failed")
+
+
+@pytest.mark.django_db
+def test_enqueue_inside_a_rolled_back_transaction_leaves_nothing():
+    with pytest.raises(RuntimeError):
+        _enqueue_then_fail()
 
     assert OutboxMessage.objects.count() == 0
 
@@ -126,7 +136,8 @@ def test_a_message_held_by_a_killed_worker_is_picked_up_after_its_claim_expires(
     message = make_message()
     # The worker claimed it and died before recording the outcome.
     OutboxMessage.objects.filter(pk=message.pk).update(
-        status="sending", claimed_until=timezone.now() - timedelta(seconds=1),
+        status="sending",
+        claimed_until=timezone.now() - timedelta(seconds=1),
     )
 
     assert sweep_outbox() == 1
@@ -137,7 +148,8 @@ def test_a_message_held_by_a_killed_worker_is_picked_up_after_its_claim_expires(
 def test_a_message_being_sent_by_a_live_worker_is_not_sent_twice():
     message = make_message()
     OutboxMessage.objects.filter(pk=message.pk).update(
-        status="sending", claimed_until=timezone.now() + timedelta(minutes=5),
+        status="sending",
+        claimed_until=timezone.now() + timedelta(minutes=5),
     )
 
     assert outbox.deliver(message.pk) == "sending"

@@ -62,7 +62,9 @@ def test_empty_submission_says_each_required_field_is_required(client, clinic_lo
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("missing", REQUIRED)
-def test_each_missing_field_is_reported_beside_it_and_the_rest_is_kept(client, clinic_location, missing):
+def test_each_missing_field_is_reported_beside_it_and_the_rest_is_kept(
+    client, clinic_location, missing
+):
     data = valid_data(**{missing: ""})
 
     response = client.post(URL, data)
@@ -111,8 +113,14 @@ def test_valid_submission_is_saved_with_e164_phone_and_redirects_to_thanks(clien
 
     inquiry = Inquiry.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("website:get-in-touch-thanks", args=[inquiry.idempotency_key])
-    assert (inquiry.first_name, inquiry.last_name, inquiry.phone) == ("Robin", "Hart", "+12175550199")
+    assert response["Location"] == reverse(
+        "website:get-in-touch-thanks", args=[inquiry.idempotency_key]
+    )
+    assert (inquiry.first_name, inquiry.last_name, inquiry.phone) == (
+        "Robin",
+        "Hart",
+        "+12175550199",
+    )
     assert inquiry.location == clinic_location
     assert inquiry.is_urgent is False
     assert inquiry.status == "new"
@@ -142,8 +150,12 @@ def test_thanks_page_is_calm_for_an_ordinary_message(client, clinic_location):
 
 
 @pytest.mark.django_db
-def test_crisis_message_is_urgent_and_thanks_page_leads_with_crisis_resources(client, clinic_location):
-    response = client.post(URL, valid_data(message="I don't want to be alive anymore."), follow=True)
+def test_crisis_message_is_urgent_and_thanks_page_leads_with_crisis_resources(
+    client, clinic_location
+):
+    response = client.post(
+        URL, valid_data(message="I don't want to be alive anymore."), follow=True
+    )
 
     inquiry = Inquiry.objects.get()
     assert inquiry.is_urgent is True
@@ -177,8 +189,8 @@ def test_honeypot_submission_looks_successful_but_saves_nothing(client, clinic_l
 @pytest.mark.django_db
 @override_settings(INQUIRY_RATE_LIMIT_COUNT=2, INQUIRY_RATE_LIMIT_WINDOW_SECONDS=3600)
 def test_rate_limit_answers_429_with_a_human_sentence_and_keeps_the_text(client, clinic_location):
-    client.post(URL, valid_data())
-    client.post(URL, valid_data())
+    client.post(URL, valid_data(message="First"))
+    client.post(URL, valid_data(message="Second"))
 
     response = client.post(URL, valid_data(message="Third message from the same place."))
 
@@ -191,10 +203,10 @@ def test_rate_limit_answers_429_with_a_human_sentence_and_keeps_the_text(client,
 @pytest.mark.django_db
 @override_settings(INQUIRY_RATE_LIMIT_COUNT=2)
 def test_rate_limit_counts_per_address(client, clinic_location):
-    client.post(URL, valid_data(), REMOTE_ADDR="198.51.100.1")
-    client.post(URL, valid_data(), REMOTE_ADDR="198.51.100.1")
+    client.post(URL, valid_data(message="One"), REMOTE_ADDR="198.51.100.1")
+    client.post(URL, valid_data(message="Two"), REMOTE_ADDR="198.51.100.1")
 
-    response = client.post(URL, valid_data(), REMOTE_ADDR="198.51.100.2")
+    response = client.post(URL, valid_data(message="Three"), REMOTE_ADDR="198.51.100.2")
 
     assert response.status_code == 302
     assert Inquiry.objects.count() == 3
@@ -314,8 +326,9 @@ def table_locked(table):
     """
     if connection.vendor == "sqlite":
         name = connection.settings_dict["NAME"]
-        locker = sqlite3.connect(name, uri=name.startswith("file:"), isolation_level=None,
-                                 check_same_thread=False)
+        locker = sqlite3.connect(
+            name, uri=name.startswith("file:"), isolation_level=None, check_same_thread=False
+        )
         locker.execute("BEGIN")
         locker.execute(f"SELECT count(*) FROM {table}").fetchall()  # noqa: S608 - test constant
         try:

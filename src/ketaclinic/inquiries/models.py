@@ -72,6 +72,9 @@ class Inquiry(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    # Hash of who and what was sent: catches back-and-resubmit of the same message
+    # from a freshly loaded form (which carries a new idempotency key).
+    fingerprint = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

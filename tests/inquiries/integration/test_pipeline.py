@@ -57,7 +57,12 @@ def test_an_assignment_on_a_stale_version_is_refused(inquiry, frontdesk, directo
 
 @pytest.mark.parametrize(
     ("start", "target"),
-    [("new", "became_patient"), ("became_patient", "contacted"), ("closed", "closed"), ("new", "nonsense")],
+    [
+        ("new", "became_patient"),
+        ("became_patient", "contacted"),
+        ("closed", "closed"),
+        ("new", "nonsense"),
+    ],
 )
 def test_moves_outside_the_pipeline_are_refused(inquiry, frontdesk, start, target):
     Inquiry.objects.filter(pk=inquiry.pk).update(status=start)
@@ -68,7 +73,9 @@ def test_moves_outside_the_pipeline_are_refused(inquiry, frontdesk, start, targe
 
 
 def test_the_whole_pipeline_can_be_walked(inquiry, frontdesk):
-    for version, status in enumerate(["contacted", "consultation_booked", "became_patient"], start=1):
+    for version, status in enumerate(
+        ["contacted", "consultation_booked", "became_patient"], start=1
+    ):
         pipeline.move_inquiry(inquiry, to_status=status, actor=frontdesk, expected_version=version)
 
     assert pipeline.allowed_moves(inquiry.status) == ()

@@ -27,10 +27,10 @@ def test_crisis_text_marks_the_inquiry_urgent(riverside):
 
 @override_settings(INQUIRY_RATE_LIMIT_COUNT=2)
 def test_rate_limit_counts_recent_inquiries_from_one_address(riverside):
-    make_inquiry(riverside, client_ip="192.0.2.1")
+    make_inquiry(riverside, client_ip="192.0.2.1", message="first")
     assert is_rate_limited("192.0.2.1") is False
 
-    make_inquiry(riverside, client_ip="192.0.2.1")
+    make_inquiry(riverside, client_ip="192.0.2.1", message="second")
 
     assert is_rate_limited("192.0.2.1") is True
     assert is_rate_limited("192.0.2.2") is False
@@ -45,3 +45,28 @@ def test_rate_limit_can_be_lifted_by_setting(riverside):
 
 
 pytestmark = pytest.mark.django_db
+
+
+def test_the_same_message_resent_from_a_reloaded_form_is_one_inquiry(riverside):
+    first = make_inquiry(riverside, message="Hello  there", email="A@example.com")
+
+    second = make_inquiry(riverside, message="hello there", email="a@example.com")
+
+    assert first.pk == second.pk
+
+
+def test_a_different_message_from_the_same_person_is_a_new_inquiry(riverside):
+    first = make_inquiry(riverside, message="Hello")
+
+    second = make_inquiry(riverside, message="One more question")
+
+    assert first.pk != second.pk
+
+
+@override_settings(INQUIRY_DUPLICATE_WINDOW_SECONDS=0)
+def test_duplicate_window_is_a_setting(riverside):
+    first = make_inquiry(riverside, message="Hello")
+
+    second = make_inquiry(riverside, message="Hello")
+
+    assert first.pk != second.pk

@@ -19,7 +19,9 @@ def test_normalise_phone_returns_e164(raw, region, expected):
     assert normalise_phone(raw, region) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "12", "not a number", "555-0142", "+1 000 000 0000", "9" * 41])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "12", "not a number", "555-0142", "+1 000 000 0000", "9" * 41]
+)
 def test_normalise_phone_rejects_invalid_numbers(raw):
     with pytest.raises(InvalidPhoneNumber):
         normalise_phone(raw, "US")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +39,19 @@ class Submission:
     created: bool
 
 
+def fingerprint_of(data: InquiryData) -> str:
+    """Same person, same location, same words (case and spacing aside) → same hash."""
+    parts = [
+        str(data.location.pk),
+        data.email.lower(),
+        data.phone,
+        data.first_name.lower(),
+        data.last_name.lower(),
+        " ".join(data.message.lower().split()),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
 def is_rate_limited(client_ip: str | None) -> bool:
     """Too many inquiries from this address in the configured window?"""
     if not settings.INQUIRY_RATE_LIMIT_ENABLED or not client_ip:
@@ -58,6 +72,15 @@ def submit_inquiry(
     existing = Inquiry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return Submission(existing, created=False)
+    fingerprint = fingerprint_of(data)
+    since = timezone.now() - timedelta(seconds=settings.INQUIRY_DUPLICATE_WINDOW_SECONDS)
+    existing = (
+        Inquiry.objects.filter(fingerprint=fingerprint, created_at__gte=since)
+        .order_by("created_at")
+        .first()
+    )
+    if existing is not None:
+        return Submission(existing, created=False)
     crisis = check_message(data.message)
     try:
         with transaction.atomic():
@@ -74,6 +97,7 @@ def submit_inquiry(
                 is_urgent=crisis.urgent,
                 crisis_matches=list(crisis.matches),
                 idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
                 client_ip=client_ip,
             )
             InquiryEvent.objects.create(

@@ -1,0 +1,83 @@
+"""Settings read from the environment fail loudly on bad or missing values."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ketaclinic import env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(**environ):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "KETACLINIC_ENV", "DEBUG"}
+    }
+    clean.update(environ)
+    clean["DJANGO_SETTINGS_MODULE"] = "ketaclinic.settings"
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_its_secrets():
+    result = run_check(KETACLINIC_ENV="production")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL" in result.stderr
+
+
+def test_production_starts_with_its_settings(tmp_path):
+    result = run_check(
+        KETACLINIC_ENV="production",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="clinic.example",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        DEBUG="false",
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", True), ("yes", True), ("off", False), ("", False)]
+)
+def test_envbool_reads_common_spellings(monkeypatch, value, expected):
+    monkeypatch.setenv("KC_FLAG", value)
+
+    assert env.envbool("KC_FLAG", default=False) is expected
+
+
+def test_envbool_rejects_anything_else(monkeypatch):
+    monkeypatch.setenv("KC_FLAG", "maybe")
+
+    with pytest.raises(env.ImproperlyConfiguredEnv, match="KC_FLAG must be true or false"):
+        env.envbool("KC_FLAG", default=False)
+
+
+def test_envint_rejects_words_and_small_numbers(monkeypatch):
+    monkeypatch.setenv("KC_NUM", "ten")
+    with pytest.raises(env.ImproperlyConfiguredEnv, match="whole number"):
+        env.envint("KC_NUM", 1)
+    monkeypatch.setenv("KC_NUM", "0")
+    with pytest.raises(env.ImproperlyConfiguredEnv, match="at least 1"):
+        env.envint("KC_NUM", 1, minimum=1)
+
+
+def test_secret_can_come_from_a_file(monkeypatch, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    monkeypatch.setenv("KC_SECRET_FILE", str(secret))
+
+    assert env.envstr("KC_SECRET") == "from-a-file"
