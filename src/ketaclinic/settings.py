@@ -251,6 +251,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- audit log (owned by the audit app; see docs/security.md) -----------------------
+# (audit settings go here)
+
+# --- staff sessions, MFA and invitations (owned by the accounts app) -----------------
+# (session and MFA settings go here)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
