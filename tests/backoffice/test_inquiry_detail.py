@@ -176,7 +176,7 @@ def test_detail_query_count_does_not_grow_with_history(client_for, frontdesk, in
     ("persona", "expected"),
     [
         ("anonymous", 302),
-        ("frontdesk", 200),
+        ("frontdesk", 403),
         ("director", 200),
         ("admin", 200),
         ("nurse", 403),
@@ -190,10 +190,10 @@ def test_delivery_problems_access(client_for, personas, persona, expected):
     )
 
 
-def test_failed_emails_are_shown_in_the_inbox_and_can_be_retried(client_for, frontdesk, inquiry):
+def test_failed_emails_are_shown_in_the_inbox_and_can_be_retried(client_for, director, inquiry):
     message = OutboxMessage.objects.filter(kind="inquiry_intake").get()
     OutboxMessage.objects.filter(pk=message.pk).update(status="failed", last_error="SMTP down")
-    client = client_for(frontdesk)
+    client = client_for(director)
 
     assert (
         "1 email could not be delivered" in client.get(reverse("backoffice:inbox")).content.decode()
