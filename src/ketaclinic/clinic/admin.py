@@ -1,10 +1,11 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from ketaclinic.clinic.models import ClinicProfile, CrisisResource, FeeItem, Location
 
 
 @admin.register(ClinicProfile)
-class ClinicProfileAdmin(admin.ModelAdmin):
+class ClinicProfileAdmin(SimpleHistoryAdmin):
     list_display = ["name", "intake_email", "phone_region"]
 
     def has_add_permission(self, request):
@@ -15,16 +16,16 @@ class ClinicProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(SimpleHistoryAdmin):
     list_display = ["name", "city", "phone", "is_active", "order"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(CrisisResource)
-class CrisisResourceAdmin(admin.ModelAdmin):
+class CrisisResourceAdmin(SimpleHistoryAdmin):
     list_display = ["label", "action", "href", "order"]
 
 
 @admin.register(FeeItem)
-class FeeItemAdmin(admin.ModelAdmin):
+class FeeItemAdmin(SimpleHistoryAdmin):
     list_display = ["name", "amount", "order"]

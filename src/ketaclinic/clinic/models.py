@@ -5,6 +5,7 @@ from __future__ import annotations
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 def validate_region(value: str) -> None:
@@ -37,6 +38,7 @@ class ClinicProfile(models.Model):
         help_text='Shown after "We will contact you ..." on the confirmation page and email.',
     )
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = "clinic profile"
@@ -69,6 +71,7 @@ class Location(models.Model):
     hours = models.TextField(help_text="One line per day or range, e.g. 'Mon–Fri 8:00–17:00'.")
     is_active = models.BooleanField(default=True)
     order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "name"]
@@ -96,6 +99,7 @@ class CrisisResource(models.Model):
         help_text="A tel: or sms: link, e.g. 'tel:988'.",
     )
     order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "id"]
@@ -113,6 +117,7 @@ class FeeItem(models.Model):
     amount = models.CharField(max_length=60, help_text="As shown, e.g. '$450'.")
     note = models.CharField(max_length=300, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "id"]
