@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from ketaclinic.accounts.roles import Role
-from tests.factories import LocationFactory, UserFactory
+from tests.factories import LocationFactory, UserFactory, login_with_mfa
 
 settings.register_profile(
     "ci",
@@ -93,10 +93,15 @@ def personas(frontdesk, nurse, prescriber, director, admin_user, other_frontdesk
 
 @pytest.fixture
 def client_for(client):
+    """``client_for(user)``: the test client signed in as ``user`` with a session
+    equal to a password + TOTP sign-in (``tests.factories.login_with_mfa``);
+    ``client_for(None)``: signed out. Plain ``client.force_login`` is not enough
+    for /staff/ and /config/: the session lacks the second factor."""
+
     def login(user):
         client.logout()
         if user is not None:
-            client.force_login(user)
+            login_with_mfa(client, user)
         return client
 
     return login

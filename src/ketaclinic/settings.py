@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "ketaclinic.clinic",
     "ketaclinic.notifications",
     "ketaclinic.inquiries",
+    "ketaclinic.audit",
     # audience apps
     "ketaclinic.website",
     "ketaclinic.backoffice",
@@ -72,11 +73,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ketaclinic.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # idle lock, absolute lifetime, MFA required, no-store (after allauth's middleware)
+    "ketaclinic.accounts.middleware.StaffSessionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -132,7 +136,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "backoffice:inbox"
+LOGIN_REDIRECT_URL = "backoffice:home"  # sends each role to its own first screen
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -251,10 +255,53 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- audit log (owned by the audit app; see docs/security.md) -----------------------
-# (audit settings go here)
+# Every staff view writes its entry before the page is built and fails closed (no
+# entry, no page). The background sealer chains entries into a SHA-256 hash chain and
+# appends each new chain head to this file, which should live outside the database
+# server's reach (another disk, shipped off-machine, `chattr +a`).
+AUDIT_HEADS_FILE = Path(
+    envstr("AUDIT_HEADS_FILE", str(VAR_DIR / "audit-heads.log")) or VAR_DIR / "audit-heads.log"
+)
+# Entries sealed per transaction (the sealer holds its lock, and SQLite's write lock,
+# for one batch only).
+AUDIT_SEAL_BATCH_SIZE = envint("AUDIT_SEAL_BATCH_SIZE", 500, minimum=1)
+# PostgreSQL: longest the sealer waits for in-flight log writes before skipping a run.
+AUDIT_SEAL_LOCK_TIMEOUT_MS = envint("AUDIT_SEAL_LOCK_TIMEOUT_MS", 2000, minimum=10)
 
 # --- staff sessions, MFA and invitations (owned by the accounts app) -----------------
-# (session and MFA settings go here)
+# HIPAA 164.312(a)(2)(iii) automatic log-off, 164.312(d) person authentication;
+# ONC 170.315(d)(1), (d)(5), (d)(13). See docs/security.md.
+#
+# Idle time-out: after this many minutes without a request the session is *locked*:
+# the next page asks for the password only (the MFA verification is kept).
+STAFF_IDLE_TIMEOUT_MINUTES = envint("STAFF_IDLE_TIMEOUT_MINUTES", 15, minimum=1)
+# Pages of a treatment session in progress (views marked ``@charting_timeout``) use
+# this longer idle time-out, so a nurse watching an infusion is not locked out.
+STAFF_CHARTING_IDLE_TIMEOUT_MINUTES = envint("STAFF_CHARTING_IDLE_TIMEOUT_MINUTES", 60, minimum=1)
+# The browser warns this many seconds before the idle time-out ("Stay signed in").
+STAFF_IDLE_WARNING_SECONDS = envint("STAFF_IDLE_WARNING_SECONDS", 60, minimum=10)
+# Absolute lifetime of a sign-in, whatever the activity: then password *and* TOTP again.
+STAFF_ABSOLUTE_SESSION_HOURS = envint("STAFF_ABSOLUTE_SESSION_HOURS", 12, minimum=1)
+# Wrong passwords allowed on the unlock page before the session is ended outright.
+STAFF_UNLOCK_MAX_ATTEMPTS = envint("STAFF_UNLOCK_MAX_ATTEMPTS", 5, minimum=1)
+# Staff invitations: the emailed link works once and expires after this many hours.
+STAFF_INVITATION_HOURS = envint("STAFF_INVITATION_HOURS", 72, minimum=1)
+# Server-side form drafts (autosaved work in progress): largest accepted draft.
+FORM_DRAFT_MAX_BYTES = envint("FORM_DRAFT_MAX_BYTES", 50_000, minimum=1_000)
+# A session cookie never outlives the absolute lifetime.
+SESSION_COOKIE_AGE = min(SESSION_COOKIE_AGE, STAFF_ABSOLUTE_SESSION_HOURS * 3600)
+# A password reset never signs the person in: they sign in afterwards, TOTP included.
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+MFA_ADAPTER = "ketaclinic.accounts.adapter.StaffMFAAdapter"  # TOTP cannot be switched off
+MFA_TOTP_ISSUER = envstr("MFA_TOTP_ISSUER", "Ketaclinic") or "Ketaclinic"
+MFA_RECOVERY_CODE_COUNT = 10
+# allauth's sign-in and MFA pages use the staff layout: the override in
+# backoffice/templates/allauth/layouts/base.html must win over allauth's own copy,
+# which an app-directory search finds first (allauth is listed before our apps).
+TEMPLATES[0]["DIRS"] = [
+    *TEMPLATES[0]["DIRS"],
+    Path(__file__).resolve().parent / "backoffice" / "templates",
+]
 
 LOGGING = {
     "version": 1,

@@ -167,9 +167,10 @@ def test_detail_query_count_does_not_grow_with_history(client_for, frontdesk, in
     with CaptureQueriesContext(connection) as queries:
         client.get(url("inquiry", inquiry))
 
-    # session, user, roles, location ids, inquiry, clinic profile, events, notes,
-    # assignable staff
-    assert len(queries) == 9
+    # session, user, authenticator check (MFA middleware), roles, location ids,
+    # inquiry, access-log entry, clinic profile, events, notes, assignable staff,
+    # the note form's saved draft
+    assert len(queries) == 12
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from ketaclinic.clinic.models import Location
+from tests.factories import login_with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def superuser_client(client, django_user_model):
     """The configuration admin: a superuser (the admin role alone does not open /config/)."""
     user = django_user_model.objects.create_superuser(email="config@example.com", password="x" * 16)
-    client.force_login(user)
+    login_with_mfa(client, user)
     return client
 
 

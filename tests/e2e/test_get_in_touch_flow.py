@@ -6,6 +6,7 @@ import pytest
 
 from ketaclinic.inquiries.models import Inquiry
 from tests.e2e.conftest import PHONE, axe_violations
+from tests.factories import totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -39,6 +40,9 @@ def test_visitor_sends_form_and_front_desk_finds_it(
     staff.goto(live_server.url + "/staff/")
     staff.get_by_label("Email").fill(frontdesk.email)
     staff.get_by_label("Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Sign In").click()
+    staff.get_by_role("heading", name="Two-Factor Authentication").wait_for()
+    staff.get_by_label("Code").fill(totp_code(frontdesk))  # what the authenticator app shows
     staff.get_by_role("button", name="Sign In").click()
     staff.get_by_role("heading", name="Inquiries").wait_for()
     staff.get_by_role("link", name="Taylor Quinn").click()

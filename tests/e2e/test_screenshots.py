@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import DESKTOP, PHONE
-from tests.factories import make_inquiry
+from tests.factories import make_inquiry, totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -20,8 +20,12 @@ OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 @pytest.mark.parametrize(("label", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
 def test_screenshots(live_server, page_factory, request, riverside, frontdesk, label, viewport):
     write = request.config.getoption("--screenshots")
-    make_inquiry(riverside, first_name="Jordan", last_name="Lee",
-                 message="Some days I feel there is no reason to live.")
+    make_inquiry(
+        riverside,
+        first_name="Jordan",
+        last_name="Lee",
+        message="Some days I feel there is no reason to live.",
+    )
     make_inquiry(riverside, first_name="Alex", last_name="Morgan", help_with="ptsd")
     page = page_factory(viewport)
 
@@ -48,6 +52,9 @@ def test_screenshots(live_server, page_factory, request, riverside, frontdesk, l
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("Email").fill(frontdesk.email)
     page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("heading", name="Two-Factor Authentication").wait_for()
+    page.get_by_label("Code").fill(totp_code(frontdesk))  # what the authenticator app shows
     page.get_by_role("button", name="Sign In").click()
     page.get_by_role("heading", name="Inquiries").wait_for()
     assert page.get_by_role("link", name="Robin Hart").is_visible()

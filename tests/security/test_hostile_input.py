@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ketaclinic.inquiries.models import Inquiry, InquiryNote
-from tests.factories import make_inquiry
+from tests.factories import login_with_mfa, make_inquiry
 
 NASTY = [
     "<script>alert(1)</script>",
@@ -97,7 +97,7 @@ def test_hostile_text_that_is_accepted_is_shown_escaped(
     if response.status_code != 302:
         return
     inquiry = Inquiry.objects.order_by("-id").first()
-    client.force_login(frontdesk)
+    login_with_mfa(client, frontdesk)
     page = client.get(reverse("backoffice:inquiry", args=[inquiry.pk])).content.decode()
     client.logout()
     assert "<script>x</script>" not in page
@@ -112,7 +112,7 @@ def test_staff_forms_survive_hostile_input(
     client, riverside, frontdesk, body, status, version, assignee
 ):
     inquiry = make_inquiry(riverside, message=str(uuid.uuid4()))
-    client.force_login(frontdesk)
+    login_with_mfa(client, frontdesk)
     _post(client, reverse("backoffice:inquiry-note", args=[inquiry.pk]), {"body": body})
     _post(
         client,
@@ -143,7 +143,7 @@ def test_staff_forms_survive_hostile_input(
     )
 )
 def test_inbox_filters_survive_hostile_input(client, riverside, frontdesk, params):
-    client.force_login(frontdesk)
+    login_with_mfa(client, frontdesk)
 
     response = client.get(reverse("backoffice:inbox"), params)
 

@@ -7,12 +7,12 @@ from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import make_inquiry
+from tests.factories import login_with_mfa, make_inquiry
 from tests.security.test_url_access import ACCESS
 
 # Rows that legitimately change on a GET: sessions (sign-in state) and, once the
 # audit app lands, the access log that records the read itself.
-EXEMPT_TABLES = {"django_session", "audit_accesslog", "audit_auditseal"}
+EXEMPT_TABLES = {"django_session", "audit_accesslog", "audit_auditseal", "accounts_trackedsession"}
 
 
 def row_counts():
@@ -29,6 +29,9 @@ def test_no_get_request_changes_data(client_for, personas, riverside):
     args = {
         "backoffice:inquiry": [inquiry.pk],
         "website:get-in-touch-thanks": [inquiry.idempotency_key],
+        "accounts:invitation": ["no-such-token"],
+        "account_confirm_email": ["no-such-key"],
+        "account_reset_password_from_key": ["1", "no-such-key"],
     }
     get_urls = [
         reverse(name, args=args.get(name, []))
@@ -51,7 +54,7 @@ def test_forms_refuse_a_post_without_csrf_token(riverside, frontdesk):
     inquiry = make_inquiry(riverside)
 
     public = client.post(reverse("website:get-in-touch"), {"first_name": "x"})
-    client.force_login(frontdesk)
+    login_with_mfa(client, frontdesk)
     staff = client.post(reverse("backoffice:inquiry-note", args=[inquiry.pk]), {"body": "x"})
 
     assert (public.status_code, staff.status_code) == (403, 403)

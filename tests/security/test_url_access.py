@@ -11,10 +11,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from ketaclinic.notifications.models import OutboxMessage
-from tests.factories import make_inquiry
+from tests.factories import UserFactory, login_with_mfa, make_inquiry
 
 LOGIN = "login"
 PERSONAS = [
@@ -80,6 +80,46 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:inquiry-note": ("POST", staff(403, **dict.fromkeys(RIVERSIDE_READERS, 400))),
     "backoffice:delivery-problems": ("GET", staff(403, director=200, admin=200)),
     "backoffice:delivery-retry": ("POST", staff(403, director=302, admin=302)),
+    "backoffice:audit-report": ("GET", staff(403, director=200, admin=200)),
+    "backoffice:audit-export": ("GET", staff(403, director=200, admin=200)),
+    "backoffice:team": ("GET", staff(403, admin=200)),
+    "backoffice:team-invite": ("GET", staff(403, admin=200)),
+    "backoffice:team-resend": ("POST", staff(403, admin=302)),
+    "backoffice:team-disable": ("POST", staff(403, admin=302)),
+    "backoffice:team-enable": ("POST", staff(403, admin=302)),
+    # accounts: session keep-alive, drafts, invitations, unlock
+    "accounts:invitation": ("GET", every(404)),  # unknown token
+    "accounts:unlock": ("GET", staff(302)),  # not locked: back to the staff home
+    "accounts:session-status": ("GET", staff(200, anonymous=401)),
+    "accounts:keep-alive": ("POST", staff(200, anonymous=401)),
+    "accounts:draft": ("POST", staff(200, anonymous=401)),
+    # allauth (sign-in, password, MFA): staff-only pages need a signed-in person
+    "account_login": ("GET", staff(302, anonymous=200)),
+    "account_logout": ("GET", staff(200, anonymous=302)),  # GET shows a confirmation
+    "account_inactive": ("GET", every(200)),
+    "account_signup": ("GET", staff(302, anonymous=200)),  # shows "sign-up is closed"
+    "account_reauthenticate": ("GET", staff(200)),
+    "account_request_reauthentication_code": ("GET", staff(302)),
+    "account_confirm_reauthentication_code": ("GET", staff(302)),
+    "account_email": ("GET", every(404)),  # shadowed by email-closed
+    "email-closed": ("GET", every(404)),
+    "account_email_verification_sent": ("GET", every(200)),
+    "account_change_password": ("GET", staff(200)),
+    "account_set_password": ("GET", staff(302)),
+    "account_reset_password": ("GET", every(200)),
+    "account_confirm_login_code": ("GET", staff(302)),
+    "account_confirm_email": ("GET", every(200)),  # unknown key: a page saying so
+    "account_reset_password_from_key_done": ("GET", every(200)),
+    "account_reset_password_from_key": ("GET", every(200)),  # bad key: a page saying so
+    "account_reset_password_done": ("GET", every(200)),
+    "mfa_index": ("GET", staff(200)),
+    "mfa_authenticate": ("GET", staff(302)),
+    "mfa_reauthenticate": ("GET", staff(200)),
+    "mfa_activate_totp": ("GET", staff(302)),  # already active: back to the MFA page
+    "mfa_deactivate_totp": ("GET", staff(302)),  # asks to re-authenticate first
+    "mfa_view_recovery_codes": ("GET", staff(404)),  # none generated for test users
+    "mfa_generate_recovery_codes": ("GET", staff(302)),
+    "mfa_download_recovery_codes": ("GET", staff(404)),
 }
 
 
@@ -95,8 +135,8 @@ def url_patterns(patterns=None, namespace=""):
 
 
 def our_urls():
-    """Our own URL names; allauth's and the admin's are covered by their own tests."""
-    return {name for name in url_patterns() if name.split(":")[0] in {"website", "backoffice"}}
+    """Every URL name except the configuration admin's (see test_admin_urls below)."""
+    return {name for name in url_patterns() if not name.startswith("admin:")}
 
 
 def test_every_url_has_a_row_in_the_access_table():
@@ -110,6 +150,7 @@ def test_no_row_names_a_url_that_does_not_exist():
 @pytest.fixture
 def sample_args(riverside):
     inquiry = make_inquiry(riverside)
+    target = UserFactory(email="target@clinic.test", role="nurse", locations=[riverside])
     message = OutboxMessage.objects.first()
     OutboxMessage.objects.filter(pk=message.pk).update(status="failed")
     return {
@@ -119,6 +160,13 @@ def sample_args(riverside):
         "backoffice:inquiry-note": [inquiry.pk],
         "backoffice:delivery-retry": [message.pk],
         "website:get-in-touch-thanks": [uuid.uuid4()],
+        "backoffice:team-resend": [target.pk],
+        "backoffice:team-disable": [target.pk],
+        "backoffice:team-enable": [target.pk],
+        "accounts:invitation": ["no-such-token"],
+        "accounts:draft": ["inquiry-note-1"],
+        "account_confirm_email": ["no-such-key"],
+        "account_reset_password_from_key": ["1", "no-such-key"],
     }
 
 
@@ -134,3 +182,45 @@ def test_url_answers_each_persona_as_the_table_says(client_for, personas, sample
         if outcome == 302 and reverse("account_login") in response["Location"]:
             outcome = LOGIN
         assert outcome == expected[persona], f"{method} {url} as {persona}"
+
+
+def admin_urls():
+    """The configuration admin's URLs that need no object, plus one object page each."""
+    names = []
+    for name in url_patterns():
+        if not name.startswith("admin:") or name == "admin:":
+            continue
+        try:
+            names.append(reverse(name))
+        except NoReverseMatch:  # needs arguments: try an object id
+            try:
+                names.append(reverse(name, args=["1"]))
+            except NoReverseMatch:  # app_list and view_on_site need other arguments
+                continue
+    return sorted(set(names))
+
+
+@pytest.mark.django_db
+def test_admin_urls_refuse_every_persona(client_for, personas):
+    """The admin is for configuration and superusers only; no role opens it."""
+    for url in admin_urls():
+        for persona in PERSONAS:
+            response = client_for(personas[persona]).get(url)
+            if url.endswith("/logout/"):
+                assert response.status_code in {302, 405}, (url, persona)
+            elif url.endswith("/login/"):
+                assert response.status_code in {200, 302}, (url, persona)
+            else:
+                assert response.status_code == 302, (url, persona)
+                assert "/config/login/" in response["Location"], (url, persona)
+
+
+@pytest.mark.django_db
+def test_admin_opens_for_a_superuser_with_mfa(client, django_user_model):
+    superuser = django_user_model.objects.create_superuser(
+        email="root@clinic.test", password="x" * 16
+    )
+    login_with_mfa(client, superuser)
+
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("admin:clinic_location_changelist")).status_code == 200

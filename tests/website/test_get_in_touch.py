@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from ketaclinic.inquiries.models import Inquiry
 from ketaclinic.notifications.models import OutboxMessage
+from tests.factories import login_with_mfa
 
 URL = reverse("website:get-in-touch")
 REQUIRED = ["first_name", "last_name", "email", "phone", "message"]
@@ -258,7 +259,7 @@ def test_message_longer_than_the_limit_is_refused_with_a_message(client, clinic_
 def test_stored_text_is_shown_escaped_to_staff(client, clinic_location, frontdesk):
     client.post(URL, valid_data(first_name="<script>alert(1)</script>", message="<b>hi</b>"))
     inquiry = Inquiry.objects.get()
-    client.force_login(frontdesk)
+    login_with_mfa(client, frontdesk)
 
     response = client.get(reverse("backoffice:inquiry", args=[inquiry.pk]))
 

@@ -100,3 +100,20 @@ def test_nobody_can_sign_themselves_up(client):
 
     assert not User.objects.filter(email="me@example.com").exists()
     assert response.status_code in {200, 302, 403}
+
+
+@pytest.mark.parametrize("locations", [1, 3])
+def test_public_page_query_count_does_not_grow_with_locations(client, locations):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import LocationFactory
+
+    LocationFactory.create_batch(locations)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("website:get-in-touch"))
+
+    assert len(response.context["form"].locations) == locations
+    # clinic profile, active locations, crisis lines
+    assert len(queries) == 3

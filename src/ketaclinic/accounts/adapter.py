@@ -1,8 +1,21 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
     """Staff accounts are invitation-only: nobody can sign themselves up."""
 
     def is_open_for_signup(self, request):
+        return False
+
+
+class StaffMFAAdapter(DefaultMFAAdapter):
+    """MFA is required for every staff account: nobody can switch it off themselves.
+
+    Recovery codes can still be regenerated. If a person loses their authenticator,
+    a configuration administrator deletes it (Configuration → MFA authenticators);
+    the person is then asked to set up a new one at their next sign-in.
+    """
+
+    def can_delete_authenticator(self, authenticator) -> bool:
         return False

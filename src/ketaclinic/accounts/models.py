@@ -4,6 +4,7 @@ from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 
 from ketaclinic.accounts.roles import ALL_LOCATION_ROLES, Role
 
@@ -74,3 +75,72 @@ class User(AbstractUser):
     @property
     def role_labels(self) -> list[str]:
         return [Role(name).label for name in sorted(self.role_names) if name in Role.values]
+
+
+class Invitation(models.Model):
+    """A single-use invitation to the staff area, sent by email.
+
+    Only a SHA-256 hash of the token is stored: the link in the email is the only
+    copy of the token, so a database read cannot be turned into a sign-in.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be accepted"
+        ACCEPTED = "accepted", "Accepted"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Replaced or withdrawn"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.user} ({self.state})"
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return self.State.ACCEPTED
+        if self.revoked_at:
+            return self.State.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.State.EXPIRED
+        return self.State.PENDING
+
+
+class FormDraft(models.Model):
+    """Work in progress on a staff form, autosaved so a time-out loses nothing."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="form_drafts")
+    key = models.CharField(max_length=100)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="form_draft_one_per_user_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft {self.key} of {self.user}"
+
+
+class TrackedSession(models.Model):
+    """The session keys a staff member is signed in with, so they can all be ended
+    (when the account is disabled) without scanning every session in the store."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tracked_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Session of {self.user} since {self.created_at}"

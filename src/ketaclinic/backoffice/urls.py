@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from ketaclinic.backoffice import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("inquiries/<int:pk>/notes/", views.inquiry_note, name="inquiry-note"),
     path("delivery-problems/", views.delivery_problems, name="delivery-problems"),
     path("delivery-problems/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
+    path("team/", include("ketaclinic.backoffice.urls_team")),
+    path("audit/", include("ketaclinic.backoffice.urls_audit")),
 ]

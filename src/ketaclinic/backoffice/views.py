@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from ketaclinic.accounts.domain import drafts
 from ketaclinic.accounts.roles import Role
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.backoffice.forms import AssignForm, InboxFilterForm, MoveForm, NoteForm
@@ -38,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_view("inquiries.view_inbox")
+@staff_view("inquiries.view_inbox", audit_object_type="inquiries.inquiry")
 def inbox(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET or {"status": "open"})
     filters = form.cleaned_data if form.is_valid() else {"status": "open"}
@@ -90,6 +91,10 @@ def _staff_for(inquiry: Inquiry):
     )
 
 
+def _note_draft_key(inquiry: Inquiry) -> str:
+    return drafts.draft_key("inquiry-note", inquiry.pk)
+
+
 def _detail_context(request: HttpRequest, inquiry: Inquiry, **forms) -> dict:
     user = request.user
     return {
@@ -106,7 +111,9 @@ def _detail_context(request: HttpRequest, inquiry: Inquiry, **forms) -> dict:
             staff_queryset=_staff_for(inquiry),
             initial={"assignee": inquiry.assigned_to_id, "version": inquiry.version},
         ),
-        "note_form": forms.get("note_form") or NoteForm(),
+        # work in progress autosaved by form-drafts.js (data-draft-key in the template)
+        "note_form": forms.get("note_form")
+        or NoteForm(initial=drafts.initial_for(user, _note_draft_key(inquiry), NoteForm)),
         "age": timezone.now() - inquiry.created_at,
     }
 
@@ -170,6 +177,7 @@ def inquiry_note(request: HttpRequest, pk: int, obj: Inquiry) -> HttpResponse:
         except pipeline.PipelineError as exc:
             form.add_error("body", str(exc))
         else:
+            drafts.clear_draft(request.user, _note_draft_key(obj))
             messages.success(request, "Note saved.")
             return redirect("backoffice:inquiry", pk=obj.pk)
     # Keep what was typed and show the problem next to the field.
@@ -182,7 +190,7 @@ def inquiry_note(request: HttpRequest, pk: int, obj: Inquiry) -> HttpResponse:
 
 
 @require_GET
-@staff_view("notifications.view_delivery_problems")
+@staff_view("notifications.view_delivery_problems", audit_object_type="notifications.outboxmessage")
 def delivery_problems(request: HttpRequest) -> HttpResponse:
     failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).order_by(
         "-created_at"

@@ -4,7 +4,6 @@ import uuid
 
 from django import forms
 
-from ketaclinic.clinic.models import Location
 from ketaclinic.inquiries.domain.phone import InvalidPhoneNumber, normalise_phone
 from ketaclinic.inquiries.models import ContactMethod, ContactTime, HelpWith
 
@@ -53,12 +52,8 @@ class GetInTouchForm(forms.Form):
         required=False,
         choices=[("", "No preference"), *ContactTime.choices],
     )
-    location = forms.ModelChoiceField(
-        queryset=Location.objects.none(),
-        required=False,
-        empty_label=None,
-        label="Which location?",
-    )
+    # Choices come from the locations the page already loaded: no extra query.
+    location = forms.TypedChoiceField(required=False, label="Which location?", coerce=int)
     # Idempotency key: one per rendered form, so a double click makes one inquiry.
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     # Honeypot: hidden from people (CSS, aria-hidden, no tab stop); bots fill it in.
@@ -72,9 +67,7 @@ class GetInTouchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.phone_region = phone_region
         self.locations = list(locations or [])
-        self.fields["location"].queryset = Location.objects.filter(
-            pk__in=[location.pk for location in self.locations]
-        )
+        self.fields["location"].choices = [(loc.pk, loc.name) for loc in self.locations]
         self.fields["location"].required = len(self.locations) > 1
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4())
@@ -99,8 +92,9 @@ class GetInTouchForm(forms.Form):
         for name in ("first_name", "last_name", "message"):
             if name in cleaned and not cleaned[name]:
                 self.add_error(name, forms.Field.default_error_messages["required"])
-        if not cleaned.get("location") and self.locations:
-            cleaned["location"] = self.locations[0]
+        by_id = {location.pk: location for location in self.locations}
+        chosen = cleaned.get("location")
+        cleaned["location"] = by_id.get(chosen) or (self.locations[0] if self.locations else None)
         return cleaned
 
     @property

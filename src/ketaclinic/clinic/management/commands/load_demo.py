@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from ketaclinic.accounts.demo import DEMO_TOTP_SECRET, demo_totp_uri, give_demo_totp
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.clinic.models import ClinicProfile, FeeItem, Location
@@ -169,6 +170,8 @@ class Command(BaseCommand):
                     )
                     user.groups.add(Group.objects.get(name=role))
                     user.locations.set([locations[slug] for slug in slugs])
+                # MFA is required: every demo account uses the same, published secret.
+                give_demo_totp(user)
         for slug, first, last, email, phone, message, help_with, method, time in INQUIRIES:
             submit_inquiry(
                 InquiryData(
@@ -192,3 +195,10 @@ class Command(BaseCommand):
         )
         for email, _first, _last, role, slugs in STAFF:
             self.stdout.write(f"  {email:<44} {Role(role).label:<17} {', '.join(slugs)}")
+        self.stdout.write(
+            "Sign-in also asks for an authenticator-app code. Add this demo secret to an "
+            f"authenticator app (one entry works for every demo account):\n"
+            f"  secret: {DEMO_TOTP_SECRET}\n"
+            f"  or scan/paste: {demo_totp_uri()}\n"
+            "  or print the current code: uv run python manage.py demo_totp_code"
+        )

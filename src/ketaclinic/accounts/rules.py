@@ -1,0 +1,11 @@
+"""Who may manage staff accounts, and who may keep form drafts."""
+
+import rules
+
+from ketaclinic.accounts.predicates import has_any_role, is_active_staff
+from ketaclinic.accounts.roles import Role
+
+# Invite, re-send invitations, disable and re-enable staff: administrators only.
+rules.add_perm("accounts.manage_staff", has_any_role(Role.ADMIN))
+# Autosave work in progress on staff forms: any active staff member.
+rules.add_perm("accounts.keep_draft", is_active_staff)
