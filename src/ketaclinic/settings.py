@@ -285,6 +285,8 @@ STAFF_ABSOLUTE_SESSION_HOURS = envint("STAFF_ABSOLUTE_SESSION_HOURS", 12, minimu
 # Wrong passwords allowed on the unlock page before the session is ended outright.
 STAFF_UNLOCK_MAX_ATTEMPTS = envint("STAFF_UNLOCK_MAX_ATTEMPTS", 5, minimum=1)
 # Staff invitations: the emailed link works once and expires after this many hours.
+# Break the glass: how long an emergency grant to one record lasts (clinic policy).
+BREAK_GLASS_MINUTES = envint("BREAK_GLASS_MINUTES", 60, minimum=5)
 STAFF_INVITATION_HOURS = envint("STAFF_INVITATION_HOURS", 72, minimum=1)
 # Server-side form drafts (autosaved work in progress): largest accepted draft.
 FORM_DRAFT_MAX_BYTES = envint("FORM_DRAFT_MAX_BYTES", 50_000, minimum=1_000)

@@ -24,15 +24,8 @@ def row_counts():
 
 
 @pytest.mark.django_db
-def test_no_get_request_changes_data(client_for, personas, riverside):
-    inquiry = make_inquiry(riverside)
-    args = {
-        "backoffice:inquiry": [inquiry.pk],
-        "website:get-in-touch-thanks": [inquiry.idempotency_key],
-        "accounts:invitation": ["no-such-token"],
-        "account_confirm_email": ["no-such-key"],
-        "account_reset_password_from_key": ["1", "no-such-key"],
-    }
+def test_no_get_request_changes_data(client_for, personas, riverside, sample_args):
+    args = sample_args
     get_urls = [
         reverse(name, args=args.get(name, []))
         for name, (method, _) in ACCESS.items()

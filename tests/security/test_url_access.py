@@ -8,13 +8,10 @@ Requests are GET unless the row says POST (views that only accept POST).
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from ketaclinic.notifications.models import OutboxMessage
-from tests.factories import UserFactory, login_with_mfa, make_inquiry
+from tests.factories import login_with_mfa
 
 LOGIN = "login"
 PERSONAS = [
@@ -82,6 +79,12 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:delivery-retry": ("POST", staff(403, director=302, admin=302)),
     "backoffice:audit-report": ("GET", staff(403, director=200, admin=200)),
     "backoffice:audit-export": ("GET", staff(403, director=200, admin=200)),
+    "backoffice:emergency-request": (
+        "GET",
+        staff(403, nurse=200, prescriber=302, other_prescriber=200),  # own record: opens it
+    ),
+    "backoffice:emergency-queue": ("GET", staff(403, director=200, admin=200)),
+    "backoffice:emergency-review": ("POST", staff(403, director=302, admin=302)),
     "backoffice:team": ("GET", staff(403, admin=200)),
     "backoffice:team-invite": ("GET", staff(403, admin=200)),
     "backoffice:team-resend": ("POST", staff(403, admin=302)),
@@ -145,29 +148,6 @@ def test_every_url_has_a_row_in_the_access_table():
 
 def test_no_row_names_a_url_that_does_not_exist():
     assert set(ACCESS) - our_urls() == set()
-
-
-@pytest.fixture
-def sample_args(riverside):
-    inquiry = make_inquiry(riverside)
-    target = UserFactory(email="target@clinic.test", role="nurse", locations=[riverside])
-    message = OutboxMessage.objects.first()
-    OutboxMessage.objects.filter(pk=message.pk).update(status="failed")
-    return {
-        "backoffice:inquiry": [inquiry.pk],
-        "backoffice:inquiry-move": [inquiry.pk],
-        "backoffice:inquiry-assign": [inquiry.pk],
-        "backoffice:inquiry-note": [inquiry.pk],
-        "backoffice:delivery-retry": [message.pk],
-        "website:get-in-touch-thanks": [uuid.uuid4()],
-        "backoffice:team-resend": [target.pk],
-        "backoffice:team-disable": [target.pk],
-        "backoffice:team-enable": [target.pk],
-        "accounts:invitation": ["no-such-token"],
-        "accounts:draft": ["inquiry-note-1"],
-        "account_confirm_email": ["no-such-key"],
-        "account_reset_password_from_key": ["1", "no-such-key"],
-    }
 
 
 @pytest.mark.django_db

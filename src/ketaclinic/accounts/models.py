@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
@@ -144,3 +145,48 @@ class TrackedSession(models.Model):
 
     def __str__(self) -> str:
         return f"Session of {self.user} since {self.created_at}"
+
+
+class EmergencyAccess(models.Model):
+    """ "Break the glass": a clinician opens one record outside their locations.
+
+    The grant names one record, carries the reason the clinician typed, ends at
+    ``expires_at`` and waits in the director's review queue until reviewed.
+    Grants are never edited except to record the review.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_grants"
+    )
+    object_type = models.CharField(max_length=100, help_text="Model label, e.g. inquiries.inquiry")
+    object_id = models.CharField(max_length=64)
+    location = models.ForeignKey("clinic.Location", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "object_type", "object_id", "expires_at"],
+                name="emergency_lookup_idx",
+            ),
+            models.Index(fields=["reviewed_at", "-granted_at"], name="emergency_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access by {self.user_id} to {self.object_type} {self.object_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()

@@ -35,3 +35,13 @@ def works_at_location_of(user, obj) -> bool:
     if obj is None:
         return True  # list-level check; querysets are scoped separately
     return obj.location_id in user.location_ids
+
+
+@rules.predicate
+def has_emergency_access(user, obj) -> bool:
+    """An unexpired "break the glass" grant for exactly this record."""
+    if obj is None or not hasattr(obj, "_meta"):
+        return False
+    from ketaclinic.accounts.domain.emergency import active_grant
+
+    return active_grant(user, obj) is not None

@@ -55,6 +55,7 @@ class Action(models.TextChoices):
     LOGIN_FAILED = "login_failed", "Failed sign-in"
     PERMISSION_DENIED = "permission_denied", "Permission denied"
     PRIVILEGE_CHANGE = "privilege_change", "Privilege change"
+    EMERGENCY_ACCESS = "emergency_access", "Emergency access"
 
 
 class AccessLog(AppendOnlyModel):

@@ -58,6 +58,7 @@ def staff_view(
                     object_type=audit_object_type or "",
                     detail={"permission": permission},
                 )
+                _offer_emergency_access(request, obj)
                 raise PermissionDenied
             if obj is not None or audit_object_type:
                 record(
@@ -77,6 +78,15 @@ def staff_view(
         return wrapper
 
     return decorator
+
+
+def _offer_emergency_access(request, obj) -> None:
+    """Let the 403 page offer "break the glass" for a record of another location."""
+    from ketaclinic.backoffice.emergency import kind_of
+
+    kind = kind_of(obj) if obj is not None else None
+    if kind and request.user.has_perm("accounts.break_glass", obj):
+        request.emergency_target = (kind, obj.pk)
 
 
 def _query_detail(request) -> dict:

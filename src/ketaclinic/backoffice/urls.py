@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from ketaclinic.backoffice import views
+from ketaclinic.backoffice import views, views_emergency
 
 app_name = "backoffice"
 
@@ -14,5 +14,16 @@ urlpatterns = [
     path("delivery-problems/", views.delivery_problems, name="delivery-problems"),
     path("delivery-problems/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
     path("team/", include("ketaclinic.backoffice.urls_team")),
+    path(
+        "emergency-access/<str:kind>/<int:pk>/",
+        views_emergency.emergency_request,
+        name="emergency-request",
+    ),
+    path("emergency-access/", views_emergency.emergency_queue, name="emergency-queue"),
+    path(
+        "emergency-access/<int:pk>/review/",
+        views_emergency.emergency_review,
+        name="emergency-review",
+    ),
     path("audit/", include("ketaclinic.backoffice.urls_audit")),
 ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from ketaclinic.accounts.domain import drafts
+from ketaclinic.accounts.domain.emergency import active_grant
 from ketaclinic.accounts.roles import Role
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.backoffice.forms import AssignForm, InboxFilterForm, MoveForm, NoteForm
@@ -115,6 +116,10 @@ def _detail_context(request: HttpRequest, inquiry: Inquiry, **forms) -> dict:
         "note_form": forms.get("note_form")
         or NoteForm(initial=drafts.initial_for(user, _note_draft_key(inquiry), NoteForm)),
         "age": timezone.now() - inquiry.created_at,
+        # opened through "break the glass": say so on the page
+        "emergency_grant": None
+        if user.sees_all_locations or inquiry.location_id in user.location_ids
+        else active_grant(user, inquiry),
     }
 
 

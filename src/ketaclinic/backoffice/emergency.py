@@ -1,0 +1,31 @@
+"""Which records can be opened with emergency access, and where they are shown.
+
+One row per kind of record: its model, the permission that views it and the URL
+name of its page. Later clinical records (patients) add a row here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ketaclinic.inquiries.models import Inquiry
+
+
+@dataclass(frozen=True)
+class EmergencyKind:
+    model: type
+    view_permission: str
+    url_name: str
+    label: str
+
+
+KINDS: dict[str, EmergencyKind] = {
+    "inquiry": EmergencyKind(Inquiry, "inquiries.view_inquiry", "backoffice:inquiry", "inquiry"),
+}
+
+
+def kind_of(obj) -> str | None:
+    for name, kind in KINDS.items():
+        if isinstance(obj, kind.model):
+            return name
+    return None
