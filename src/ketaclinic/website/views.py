@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django.views.generic import TemplateView
 
+from ketaclinic.clientaddr import client_ip
 from ketaclinic.clinic.context_processors import facts_for
 from ketaclinic.inquiries.domain.submission import InquiryData, is_rate_limited, submit_inquiry
 from ketaclinic.inquiries.models import Inquiry
-from ketaclinic.website.client import client_ip
 from ketaclinic.website.forms import GetInTouchForm
 from ketaclinic.website.pages import Page
 

@@ -18,17 +18,16 @@ caller is already inside a transaction, the entry commits or rolls back with it.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.http import HttpRequest
 
 from ketaclinic.audit.models import AccessLog, Action
+from ketaclinic.clientaddr import client_ip
 
 # The request being handled by this thread/task, set by AuditContextMiddleware, so
 # that signal receivers (privilege changes) know who acted and from where.
@@ -51,24 +50,6 @@ def acting_request(request: HttpRequest | None) -> Iterator[None]:
 
 def current_request() -> HttpRequest | None:
     return _current_request.get()
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address; X-Forwarded-For is trusted only from configured proxies."""
-    candidate = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies:
-        hops = [
-            hop.strip()
-            for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if hop.strip()
-        ]
-        if len(hops) >= proxies:
-            candidate = hops[-proxies]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
 
 
 def _text(value: Any, limit: int) -> str:

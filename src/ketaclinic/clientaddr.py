@@ -1,4 +1,6 @@
-"""The client's address, trusting X-Forwarded-For only from configured proxies."""
+"""The client's address, trusting X-Forwarded-For only from configured proxies.
+
+Shared by the public form's rate limit and the access log."""
 
 from __future__ import annotations
 
