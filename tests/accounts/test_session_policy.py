@@ -101,12 +101,15 @@ def test_too_many_wrong_unlock_passwords_end_the_session(client_for, frontdesk):
     assert "_auth_user_id" not in client.session
 
 
-def test_unlock_refuses_a_next_url_on_another_site(client_for, frontdesk):
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "admin:index", "x>"]
+)
+def test_unlock_refuses_a_next_that_is_not_a_path_on_this_site(client_for, frontdesk, target):
     client = client_for(frontdesk)
     age_session(client, idle_minutes=16)
     client.get(INBOX)
 
-    response = client.post(UNLOCK, {"password": PASSWORD, "next": "https://evil.example/"})
+    response = client.post(UNLOCK, {"password": PASSWORD, "next": target})
 
     assert response["Location"] == reverse("backoffice:home")
 

@@ -148,3 +148,73 @@ def test_inbox_filters_survive_hostile_input(client, riverside, frontdesk, param
     response = client.get(reverse("backoffice:inbox"), params)
 
     assert response.status_code == 200
+
+
+STAFF_FORMS = [
+    # (persona fixture, URL name, URL args, fields)
+    (
+        "admin_user",
+        "backoffice:team-invite",
+        [],
+        ["email", "first_name", "last_name", "roles", "locations"],
+    ),
+    ("other_prescriber", "backoffice:emergency-request", ["inquiry", "INQUIRY"], ["reason"]),
+    ("director", "backoffice:emergency-review", ["GRANT"], ["note"]),
+    ("frontdesk", "accounts:unlock", [], ["password", "next"]),
+    ("frontdesk", "accounts:draft", ["inquiry-note-1"], ["body", "csrfmiddlewaretoken", "x" * 50]),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("persona", "name", "args", "fields"), STAFF_FORMS)
+@HYPOTHESIS
+@given(values=st.lists(hostile_value, min_size=5, max_size=5))
+def test_every_staff_form_survives_hostile_input(
+    client, request, riverside, persona, name, args, fields, values
+):
+    from django.utils import timezone
+
+    from ketaclinic.accounts.models import EmergencyAccess
+
+    user = request.getfixturevalue(persona)
+    inquiry = make_inquiry(riverside, message=str(uuid.uuid4()))
+    grant = EmergencyAccess.objects.create(
+        user=user,
+        object_type="inquiries.inquiry",
+        object_id=str(inquiry.pk),
+        location=riverside,
+        reason="test",
+        expires_at=timezone.now(),
+    )
+    real_args = [{"INQUIRY": inquiry.pk, "GRANT": grant.pk}.get(arg, arg) for arg in args]
+    login_with_mfa(client, user)
+
+    _post(client, reverse(name, args=real_args), dict(zip(fields, values, strict=False)))
+
+
+@pytest.mark.django_db
+@HYPOTHESIS
+@given(token=hostile_text, password=hostile_value)
+def test_invitation_page_survives_hostile_tokens_and_passwords(client, riverside, token, password):
+    url = "/accounts/invitation/" + (token.replace("/", "") or "x") + "/"
+
+    assert client.get(url).status_code < 500
+    assert (
+        client.post(url, {"new_password1": password, "new_password2": password}).status_code < 500
+    )
+
+
+@pytest.mark.django_db
+@HYPOTHESIS
+@given(
+    params=st.fixed_dictionaries(
+        dict.fromkeys(
+            ["user", "patient", "action", "date_from", "date_to", "sort", "page"], hostile_value
+        )
+    )
+)
+def test_audit_report_filters_survive_hostile_input(client, director, params):
+    login_with_mfa(client, director)
+
+    assert client.get(reverse("backoffice:audit-report"), params).status_code == 200
+    assert client.get(reverse("backoffice:audit-export"), params).status_code == 200
