@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketaclinic.accounts.domain.emergency import (
@@ -72,7 +73,7 @@ def emergency_request(request: HttpRequest, kind: str, pk: int, obj) -> HttpResp
         else:
             messages.warning(
                 request,
-                f"Emergency access granted until {grant.expires_at:%H:%M}. "
+                f"Emergency access granted until {timezone.localtime(grant.expires_at):%H:%M}. "
                 "Every page you open is recorded and will be reviewed.",
             )
             return redirect(spec.url_name, pk=obj.pk)
