@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "ketaclinic.clinic",
     "ketaclinic.notifications",
     "ketaclinic.inquiries",
+    "ketaclinic.patients",
+    "ketaclinic.screening",
     "ketaclinic.audit",
     # audience apps
     "ketaclinic.website",
@@ -225,6 +227,16 @@ if PRODUCTION and not INQUIRY_RATE_LIMIT_ENABLED:
 INQUIRY_DUPLICATE_WINDOW_SECONDS = envint("INQUIRY_DUPLICATE_WINDOW_SECONDS", 86400, minimum=0)
 # Number of proxies in front of the app whose X-Forwarded-For we trust (0 = none).
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# --- patients ---------------------------------------------------------------
+# Attachments (ECGs, clearance letters, outside records) are stored here: outside
+# STATIC_ROOT and any MEDIA_URL, so the web server never serves them. They are read
+# only through the permission-checked, audited attachment view.
+PRIVATE_MEDIA_ROOT = Path(
+    envstr("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")) or VAR_DIR / "private"
+)
+# Largest attachment accepted (bytes); PDF, PNG and JPEG only, checked by content.
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # --- security headers -----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

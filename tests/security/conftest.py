@@ -3,16 +3,29 @@
 import uuid
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from ketaclinic.accounts.models import EmergencyAccess
 from ketaclinic.notifications.models import OutboxMessage
+from ketaclinic.patients.domain import records
 from tests.factories import UserFactory, make_inquiry
+from tests.patients.factories import PDF_BYTES, make_patient
+
+
+def _each(names, args):
+    return {name: list(args) for name in names}
 
 
 @pytest.fixture
-def sample_args(riverside):
+def sample_args(riverside, settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     inquiry = make_inquiry(riverside)
+    patient = make_patient(riverside)
+    condition = records.add_condition(patient, actor=None, code="F33.2")
+    attachment = records.add_attachment(
+        patient, actor=None, kind="ecg", uploaded=SimpleUploadedFile("ecg.pdf", PDF_BYTES)
+    )
     target = UserFactory(email="target@clinic.test", role="nurse", locations=[riverside])
     grant = EmergencyAccess.objects.create(
         user=target,
@@ -33,6 +46,30 @@ def sample_args(riverside):
         "website:get-in-touch-thanks": [uuid.uuid4()],
         "backoffice:emergency-request": ["inquiry", inquiry.pk],
         "backoffice:emergency-review": [grant.pk],
+        **_each(
+            [
+                "backoffice:screening",
+                "backoffice:screening-sign",
+                "backoffice:screening-clearance",
+                "backoffice:screening-consent",
+                "backoffice:screening-consent-withdraw",
+            ],
+            [patient.pk],
+        ),
+        "backoffice:patient-convert": [inquiry.pk],
+        **_each(
+            [
+                "backoffice:patient",
+                "backoffice:patient-demographics",
+                "backoffice:patient-medical-history",
+                "backoffice:patient-attachment-upload",
+            ],
+            [patient.pk],
+        ),
+        "backoffice:patient-records": [patient.pk, "conditions"],
+        "backoffice:patient-record-edit": [patient.pk, "conditions", condition.pk],
+        "backoffice:patient-record-remove": [patient.pk, "conditions", condition.pk],
+        "backoffice:patient-attachment": [patient.pk, attachment.pk],
         "backoffice:team-resend": [target.pk],
         "backoffice:team-disable": [target.pk],
         "backoffice:team-enable": [target.pk],

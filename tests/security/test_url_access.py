@@ -45,6 +45,8 @@ INBOX_ROLES = {
     "other_prescriber": 200,
 }
 RIVERSIDE_READERS = {"frontdesk": 200, "prescriber": 200, "director": 200, "admin": 200}
+PATIENT_READERS = {**RIVERSIDE_READERS, "nurse": 200}
+CLINICAL = {"nurse": 200, "prescriber": 200, "director": 200}
 
 # name: (method, {persona: outcome})
 ACCESS: dict[str, tuple[str, dict]] = {
@@ -69,7 +71,7 @@ ACCESS: dict[str, tuple[str, dict]] = {
             "website:get-in-touch-thanks",
         ]
     },
-    "backoffice:home": ("GET", staff(302, nurse=200)),
+    "backoffice:home": ("GET", staff(302)),  # each role to its first screen
     "backoffice:inbox": ("GET", staff(403, **INBOX_ROLES)),
     "backoffice:inquiry": ("GET", staff(403, **RIVERSIDE_READERS)),
     "backoffice:inquiry-move": ("POST", staff(403, frontdesk=302, director=302, admin=302)),
@@ -85,6 +87,33 @@ ACCESS: dict[str, tuple[str, dict]] = {
     ),
     "backoffice:emergency-queue": ("GET", staff(403, director=200, admin=200)),
     "backoffice:emergency-review": ("POST", staff(403, director=302, admin=302)),
+    # patients (a Riverside patient, condition, attachment)
+    "backoffice:patient-list": ("GET", staff(200)),
+    "backoffice:patient-new": (
+        "GET",
+        staff(403, frontdesk=200, director=200, admin=200, other_frontdesk=200),
+    ),
+    "backoffice:patient-convert": ("POST", staff(403, frontdesk=200, director=200, admin=200)),
+    "backoffice:patient": ("GET", staff(403, **PATIENT_READERS)),
+    "backoffice:patient-demographics": ("GET", staff(403, **PATIENT_READERS)),
+    "backoffice:patient-medical-history": ("GET", staff(403, **CLINICAL)),
+    "backoffice:patient-records": ("GET", staff(403, **CLINICAL)),
+    "backoffice:patient-record-edit": ("GET", staff(403, **CLINICAL)),
+    "backoffice:patient-record-remove": (
+        "POST",
+        staff(403, nurse=302, prescriber=302, director=302),
+    ),
+    "backoffice:patient-attachment-upload": ("GET", staff(403, **CLINICAL)),
+    "backoffice:patient-attachment": ("GET", staff(403, **PATIENT_READERS)),
+    # screening of one Riverside patient
+    "backoffice:screening": ("GET", staff(403, nurse=200, prescriber=200, director=200, admin=200)),
+    "backoffice:screening-sign": ("POST", staff(403, prescriber=400, director=400)),
+    "backoffice:screening-clearance": ("POST", staff(403, nurse=400, prescriber=400, director=400)),
+    "backoffice:screening-consent": ("POST", staff(403, nurse=400, prescriber=400, director=400)),
+    "backoffice:screening-consent-withdraw": (
+        "POST",
+        staff(403, nurse=302, prescriber=302, director=302),
+    ),
     "backoffice:team": ("GET", staff(403, admin=200)),
     "backoffice:team-invite": ("GET", staff(403, admin=200)),
     "backoffice:team-resend": ("POST", staff(403, admin=302)),

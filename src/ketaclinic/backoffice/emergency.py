@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ketaclinic.inquiries.models import Inquiry
+from ketaclinic.patients.models import Patient
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,11 @@ class EmergencyKind:
 
 
 KINDS: dict[str, EmergencyKind] = {
-    "inquiry": EmergencyKind(Inquiry, "inquiries.view_inquiry", "backoffice:inquiry", "inquiry"),
+    "inquiry": EmergencyKind(Inquiry, "inquiries.view_inquiry", "backoffice:inquiry", "an inquiry"),
+    # label reads after "Emergency access to" and "cannot open"
+    "patient": EmergencyKind(
+        Patient, "patients.view_patient", "backoffice:patient", "a patient record"
+    ),
 }
 
 

@@ -26,4 +26,6 @@ urlpatterns = [
         name="emergency-review",
     ),
     path("audit/", include("ketaclinic.backoffice.urls_audit")),
+    path("patients/", include("ketaclinic.backoffice.urls_patients")),
+    path("patients/<int:pk>/screening/", include("ketaclinic.backoffice.urls_screening")),
 ]

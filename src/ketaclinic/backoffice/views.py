@@ -34,6 +34,8 @@ def _inquiry(request: HttpRequest, pk: int, **_kwargs) -> Inquiry:
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.has_perm("inquiries.view_inbox"):
         return redirect("backoffice:inbox")
+    if request.user.is_authenticated and request.user.has_perm("patients.view_patient_list"):
+        return redirect("backoffice:patient-list")  # nurses start from their patients
     if request.user.is_authenticated:
         return render(request, "backoffice/home.html")
     return redirect("account_login")

@@ -60,7 +60,7 @@ def emergency_request(request: HttpRequest, kind: str, pk: int, obj) -> HttpResp
                 )
                 if not request.user.has_perm(spec.view_permission, obj):
                     raise EmergencyAccessError(
-                        f"Your role cannot open an {spec.label} even in an emergency."
+                        f"Your role cannot open {spec.label} even in an emergency."
                     )
                 record(
                     Action.EMERGENCY_ACCESS,

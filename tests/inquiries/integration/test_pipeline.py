@@ -58,7 +58,7 @@ def test_an_assignment_on_a_stale_version_is_refused(inquiry, frontdesk, directo
 @pytest.mark.parametrize(
     ("start", "target"),
     [
-        ("new", "became_patient"),
+        ("not_a_fit", "became_patient"),
         ("became_patient", "contacted"),
         ("closed", "closed"),
         ("new", "nonsense"),

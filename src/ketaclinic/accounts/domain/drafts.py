@@ -48,7 +48,9 @@ def clean_fields(fields: dict[str, list[str]]) -> dict[str, str | list[str]]:
     for name, values in fields.items():
         if not is_storable_field(name):
             continue
-        cleaned[name] = values[0] if len(values) == 1 else list(values)
+        # NUL cannot be stored in PostgreSQL text or jsonb, and no form needs it
+        values = [str(value).replace("\x00", "") for value in values]
+        cleaned[name] = values[0] if len(values) == 1 else values
     return cleaned
 
 

@@ -11,8 +11,21 @@ from django.db import transaction
 from ketaclinic.inquiries.models import Inquiry, InquiryEvent, InquiryNote, Status
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    Status.NEW: (Status.CONTACTED, Status.CONSULTATION_BOOKED, Status.NOT_A_FIT, Status.CLOSED),
-    Status.CONTACTED: (Status.CONSULTATION_BOOKED, Status.NOT_A_FIT, Status.CLOSED),
+    # "became patient" is reached by making the patient record (patients.domain.intake),
+    # which may happen straight after a first call, before any consultation is booked.
+    Status.NEW: (
+        Status.CONTACTED,
+        Status.CONSULTATION_BOOKED,
+        Status.BECAME_PATIENT,
+        Status.NOT_A_FIT,
+        Status.CLOSED,
+    ),
+    Status.CONTACTED: (
+        Status.CONSULTATION_BOOKED,
+        Status.BECAME_PATIENT,
+        Status.NOT_A_FIT,
+        Status.CLOSED,
+    ),
     Status.CONSULTATION_BOOKED: (
         Status.BECAME_PATIENT,
         Status.CONTACTED,

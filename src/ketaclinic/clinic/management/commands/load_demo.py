@@ -18,6 +18,8 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.clinic.models import ClinicProfile, FeeItem, Location
 from ketaclinic.inquiries.domain.phone import normalise_phone
 from ketaclinic.inquiries.domain.submission import InquiryData, submit_inquiry
+from ketaclinic.patients.demo import load_demo_patients
+from ketaclinic.screening.demo import load_demo_screening
 
 DEMO_PASSWORD = "ketaclinic-demo-2026"
 DEMO_NAMESPACE = uuid.UUID("6f1c2a52-6c55-4d39-9a7a-0f8b5a1f7e10")
@@ -188,6 +190,11 @@ class Command(BaseCommand):
                 idempotency_key=uuid.uuid5(DEMO_NAMESPACE, email),
                 client_ip=None,
             )
+        staff = {
+            user.email: user for user in User.objects.filter(email__in=[row[0] for row in STAFF])
+        }
+        load_demo_patients(locations, staff)
+        load_demo_screening(staff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready. Staff logins (password for all: {DEMO_PASSWORD}):"
