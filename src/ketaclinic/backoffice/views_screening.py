@@ -49,9 +49,13 @@ class ClearanceForm(forms.Form):
     attachment = forms.ModelChoiceField(label="Letter or ECG", queryset=None, empty_label=None)
     note = forms.CharField(required=False, max_length=2000, widget=forms.TextInput)
 
-    def __init__(self, *args, patient, **kwargs):
+    def __init__(self, *args, patient, rule_ids=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rule_id"].choices = sorted(clearances.clearable_rules().items())
+        rules = clearances.clearable_rules()
+        wanted = rule_ids if rule_ids is not None else list(rules)
+        self.fields["rule_id"].choices = [
+            (rule_id, rules[rule_id]) for rule_id in wanted if rule_id in rules
+        ]
         self.fields["attachment"].queryset = patient.attachments.filter(kind__in=EVIDENCE_KINDS)
 
 
@@ -82,7 +86,15 @@ def _context(request, patient, **overrides) -> dict:
     ]
     user = request.user
     text = consent.current_text()
-    clearance_form = ClearanceForm(patient=patient, initial={"cleared_on": timezone.localdate()})
+    # rules the record triggers that still wait for a clearance
+    waiting = [
+        hit.rule_id
+        for hit in state.result.hits
+        if hit.severity == "needs_clearance" and not hit.met_by_clearance
+    ]
+    clearance_form = ClearanceForm(
+        patient=patient, rule_ids=waiting, initial={"cleared_on": timezone.localdate()}
+    )
     context = {
         "patient": patient,
         "state": state,
@@ -100,6 +112,7 @@ def _context(request, patient, **overrides) -> dict:
         "can_consent": user.has_perm("screening.record_consent", patient),
         "decision_form": DecisionForm(initial={"decision": None}),
         "clearance_form": clearance_form,
+        "waiting_clearances": waiting,
         "consent_form": ConsentForm(patient=patient, initial={"witness": user.pk}),
     }
     context.update(overrides)
@@ -137,7 +150,7 @@ def sign_decision(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
 @require_POST
 @staff_view("screening.record_clearance", get_object=_patient)
 def record_clearance(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
-    form = ClearanceForm(request.POST, patient=obj)
+    form = ClearanceForm(request.POST, patient=obj)  # any clearable rule may be recorded
     if form.is_valid():
         try:
             clearances.record_clearance(obj, actor=request.user, **form.cleaned_data)

@@ -331,7 +331,7 @@ def test_screening_page_query_count_does_not_grow(client_for, prescriber, patien
 
     # session, user, authenticator, patient (+ history), its medications, conditions
     # and clearances, roles, location ids, access-log entry, latest decision, consent
-    # text, current consent, clinic profile, decision history, then the two select
-    # fields (evidence attachments, witnesses), each read twice by Django's form
-    # rendering (the options and the selected value)
-    assert len(queries) == 19
+    # text, current consent, clinic profile, decision history, then the witnesses
+    # select, read twice by Django's form rendering (the options and the selected
+    # value); no clearance form: nothing waits for a clearance
+    assert len(queries) == 17
