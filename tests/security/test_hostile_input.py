@@ -218,3 +218,31 @@ def test_audit_report_filters_survive_hostile_input(client, director, params):
 
     assert client.get(reverse("backoffice:audit-report"), params).status_code == 200
     assert client.get(reverse("backoffice:audit-export"), params).status_code == 200
+
+
+@pytest.mark.django_db
+def test_ids_too_large_for_the_database_are_a_field_error_not_a_500(
+    client, riverside, frontdesk, admin_user
+):
+    """Found by hypothesis: SQLite raised OverflowError for a 20-digit id."""
+    inquiry = make_inquiry(riverside)
+    huge = "9" * 20
+    login_with_mfa(client, frontdesk)
+
+    assign = client.post(
+        reverse("backoffice:inquiry-assign", args=[inquiry.pk]), {"assignee": huge, "version": 1}
+    )
+    login_with_mfa(client, admin_user)
+    invite = client.post(
+        reverse("backoffice:team-invite"),
+        {
+            "email": "new@clinic.test",
+            "first_name": "N",
+            "last_name": "W",
+            "roles": ["nurse"],
+            "locations": [huge],
+        },
+    )
+
+    assert assign.status_code == 302  # back to the page with "choose a staff member"
+    assert invite.status_code == 400

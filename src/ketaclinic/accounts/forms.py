@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
+from ketaclinic import formfields
 from ketaclinic.accounts.roles import Role
 from ketaclinic.clinic.models import Location
 
@@ -17,7 +18,7 @@ class InviteForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one role."},
     )
-    locations = forms.ModelMultipleChoiceField(
+    locations = formfields.ModelMultipleChoiceField(
         label="Locations",
         queryset=Location.objects.none(),
         widget=forms.CheckboxSelectMultiple,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from ketaclinic import formfields
 from ketaclinic.inquiries.models import HelpWith, Status
 
 
@@ -26,7 +27,7 @@ class MoveForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee = formfields.ModelChoiceField(
         label="Assign to", queryset=None, required=False, empty_label="Nobody"
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

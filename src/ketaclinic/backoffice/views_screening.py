@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from ketaclinic import formfields
 from ketaclinic.accounts.roles import Role
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.patients.models import Patient
@@ -46,7 +47,7 @@ class ClearanceForm(forms.Form):
     cleared_on = forms.DateField(
         label="Date of the clearance", widget=forms.DateInput(attrs={"type": "date"})
     )
-    attachment = forms.ModelChoiceField(label="Letter or ECG", queryset=None, empty_label=None)
+    attachment = formfields.ModelChoiceField(label="Letter or ECG", queryset=None, empty_label=None)
     note = forms.CharField(required=False, max_length=2000, widget=forms.TextInput)
 
     def __init__(self, *args, patient, rule_ids=None, **kwargs):
@@ -61,7 +62,7 @@ class ClearanceForm(forms.Form):
 
 class ConsentForm(forms.Form):
     signed_name = forms.CharField(label="Patient's name as signed", max_length=200)
-    witness = forms.ModelChoiceField(label="Witnessed by", queryset=None, empty_label=None)
+    witness = formfields.ModelChoiceField(label="Witnessed by", queryset=None, empty_label=None)
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)

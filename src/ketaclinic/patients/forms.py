@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from ketaclinic import formfields
 from ketaclinic.accounts.roles import Role
 from ketaclinic.clinic.models import ClinicProfile, Location
 from ketaclinic.inquiries.domain.phone import InvalidPhoneNumber, normalise_phone
@@ -121,10 +122,10 @@ class PatientForm(AcknowledgeDuplicatesMixin):
         "Emergency contact phone", 40, widget=forms.TextInput(attrs={"type": "tel"})
     )
     emergency_contact_relationship = text("Relationship", 100)
-    location = forms.ModelChoiceField(
+    location = formfields.ModelChoiceField(
         label="Location", queryset=Location.objects.none(), empty_label="Choose…"
     )
-    primary_prescriber = forms.ModelChoiceField(
+    primary_prescriber = formfields.ModelChoiceField(
         label="Primary prescriber",
         queryset=get_user_model().objects.none(),
         required=False,
