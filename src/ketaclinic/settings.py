@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "ketaclinic.inquiries",
     "ketaclinic.patients",
     "ketaclinic.screening",
+    "ketaclinic.measures",
+    "ketaclinic.safety",
     "ketaclinic.audit",
     # audience apps
     "ketaclinic.website",
@@ -237,6 +239,30 @@ PRIVATE_MEDIA_ROOT = Path(
 )
 # Largest attachment accepted (bytes); PDF, PNG and JPEG only, checked by content.
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+
+# --- safety (alerts, on-call rota; CLINICAL.md §7 — clinic policy) ---------------
+# Minutes before an unacknowledged urgent alert escalates (on-call → director → every
+# prescriber of the location).
+SAFETY_ESCALATE_MINUTES = envint("SAFETY_ESCALATE_MINUTES", 15, minimum=1)
+# The second channel for urgent alerts (SMS/phone adapter; dotted path to a
+# ketaclinic.safety.channels.SecondChannel). Development writes to a file.
+SAFETY_SECOND_CHANNEL = (
+    envstr("SAFETY_SECOND_CHANNEL", "ketaclinic.safety.channels.FileChannel")
+    or "ketaclinic.safety.channels.FileChannel"
+)
+SAFETY_MESSAGES_FILE = Path(
+    envstr("SAFETY_MESSAGES_FILE", str(VAR_DIR / "safety-messages.log"))
+    or VAR_DIR / "safety-messages.log"
+)
+# Urgent alerts are also emailed through the outbox (in addition, never instead).
+SAFETY_EMAIL_TOO = envbool("SAFETY_EMAIL_TOO", True)
+# Days after an urgent alert that its follow-up call is due.
+SAFETY_FOLLOW_UP_DAYS = envint("SAFETY_FOLLOW_UP_DAYS", 1, minimum=0)
+# Second-channel delivery: attempts, back-off base (seconds, doubled, capped at 10
+# minutes) and how long a worker's claim on a message lasts.
+SAFETY_MAX_ATTEMPTS = envint("SAFETY_MAX_ATTEMPTS", 10, minimum=1)
+SAFETY_BACKOFF_SECONDS = envint("SAFETY_BACKOFF_SECONDS", 20, minimum=1)
+SAFETY_CLAIM_SECONDS = envint("SAFETY_CLAIM_SECONDS", 120, minimum=10)
 
 # --- security headers -----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

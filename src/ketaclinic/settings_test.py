@@ -18,3 +18,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": None}  # in memory
 ACCOUNT_RATE_LIMITS = False
 DEBUG = False
+SAFETY_SECOND_CHANNEL = "ketaclinic.safety.channels.MemoryChannel"  # never write to var/

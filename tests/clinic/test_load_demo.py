@@ -16,7 +16,8 @@ def counts():
 def test_load_demo_builds_two_locations_with_staff_of_every_role(capsys):
     call_command("load_demo")
 
-    assert counts() == [7, 2, 3, 4, 8]
+    # outbox: two emails per demo inquiry, one for the demo urgent safety alert
+    assert counts() == [7, 2, 3, 4, 9]
     assert ClinicProfile.current().name == "Ketaclinic Demo Clinic"
     assert "frontdesk@demo.ketaclinic.test" in capsys.readouterr().out
     assert Inquiry.objects.filter(is_urgent=True).count() == 1

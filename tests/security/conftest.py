@@ -1,6 +1,7 @@
 """Fixtures shared by the security tests."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,6 +10,8 @@ from django.utils import timezone
 from ketaclinic.accounts.models import EmergencyAccess
 from ketaclinic.notifications.models import OutboxMessage
 from ketaclinic.patients.domain import records
+from ketaclinic.safety.domain import oncall
+from ketaclinic.safety.domain.alerts import raise_alert
 from tests.factories import UserFactory, make_inquiry
 from tests.patients.factories import PDF_BYTES, make_patient
 
@@ -25,6 +28,29 @@ def sample_args(riverside, settings, tmp_path):
     condition = records.add_condition(patient, actor=None, code="F33.2")
     attachment = records.add_attachment(
         patient, actor=None, kind="ecg", uploaded=SimpleUploadedFile("ecg.pdf", PDF_BYTES)
+    )
+    safety_director = UserFactory(
+        email="safety-director@clinic.test", role="medical_director", locations=[riverside]
+    )
+    on_call = UserFactory(
+        email="safety-prescriber@clinic.test", role="prescriber", locations=[riverside]
+    )
+    alert = raise_alert(
+        patient,
+        kind="suicidal_ideation",
+        tier="urgent",
+        cause={"item": 9, "answer": 2},
+        source_type="test",
+        source_id="1",
+        dedup_key="security-sample",
+    )
+    shift = oncall.add_shift(
+        location=riverside,
+        prescriber=on_call,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(hours=8),
+        phone="+12175550123",
+        actor=safety_director,
     )
     target = UserFactory(email="target@clinic.test", role="nurse", locations=[riverside])
     grant = EmergencyAccess.objects.create(
@@ -70,6 +96,17 @@ def sample_args(riverside, settings, tmp_path):
         "backoffice:patient-record-edit": [patient.pk, "conditions", condition.pk],
         "backoffice:patient-record-remove": [patient.pk, "conditions", condition.pk],
         "backoffice:patient-attachment": [patient.pk, attachment.pk],
+        **_each(
+            [
+                "backoffice:safety-alert",
+                "backoffice:safety-acknowledge",
+                "backoffice:safety-close",
+                "backoffice:safety-follow-up",
+            ],
+            [alert.pk],
+        ),
+        "backoffice:safety-oncall-remove": [shift.pk],
+        "backoffice:safety-plan": [patient.pk],
         "backoffice:team-resend": [target.pk],
         "backoffice:team-disable": [target.pk],
         "backoffice:team-enable": [target.pk],

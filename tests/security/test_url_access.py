@@ -114,6 +114,22 @@ ACCESS: dict[str, tuple[str, dict]] = {
         "POST",
         staff(403, nurse=302, prescriber=302, director=302),
     ),
+    # safety alerts (an urgent alert on a Riverside patient, a Riverside on-call shift)
+    "backoffice:safety-inbox": (
+        "GET",
+        staff(403, nurse=200, prescriber=200, director=200, other_prescriber=200),
+    ),
+    "backoffice:safety-badge": (
+        "GET",
+        staff(403, nurse=200, prescriber=200, director=200, other_prescriber=200),
+    ),
+    "backoffice:safety-alert": ("GET", staff(403, nurse=200, prescriber=200, director=200)),
+    "backoffice:safety-acknowledge": ("POST", staff(403, nurse=302, prescriber=302, director=302)),
+    "backoffice:safety-close": ("POST", staff(403, nurse=400, prescriber=400, director=400)),
+    "backoffice:safety-follow-up": ("POST", staff(403, nurse=302, prescriber=302, director=302)),
+    "backoffice:safety-oncall": ("GET", staff(403, director=200)),
+    "backoffice:safety-oncall-remove": ("POST", staff(403, director=302)),
+    "backoffice:safety-plan": ("GET", staff(403, nurse=200, prescriber=200, director=200)),
     "backoffice:team": ("GET", staff(403, admin=200)),
     "backoffice:team-invite": ("GET", staff(403, admin=200)),
     "backoffice:team-resend": ("POST", staff(403, admin=302)),

@@ -28,4 +28,5 @@ urlpatterns = [
     path("audit/", include("ketaclinic.backoffice.urls_audit")),
     path("patients/", include("ketaclinic.backoffice.urls_patients")),
     path("patients/<int:pk>/screening/", include("ketaclinic.backoffice.urls_screening")),
+    path("alerts/", include("ketaclinic.backoffice.urls_safety")),
 ]

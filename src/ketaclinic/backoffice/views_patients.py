@@ -39,6 +39,7 @@ from ketaclinic.patients.models import (
     MedicalHistory,
     Patient,
 )
+from ketaclinic.safety.domain.queries import safety_counts, safety_panel  # safety panel
 from ketaclinic.screening.domain import consent
 from ketaclinic.screening.domain.decisions import current_decision
 from ketaclinic.screening.engine import adequacy
@@ -58,7 +59,10 @@ def _patient_overview(request: HttpRequest, pk: int, **_kwargs) -> Patient:
     return get_object_or_404(
         Patient.objects.select_related(
             "location", "primary_prescriber", "inquiry", "medical_history", "created_by"
-        ).prefetch_related(
+        )
+        .select_related("safety_plan__updated_by")  # safety panel
+        .annotate(**safety_counts())  # safety panel: no extra query
+        .prefetch_related(
             "conditions",
             "allergies",
             "medications",
@@ -302,6 +306,7 @@ def patient_overview(request: HttpRequest, pk: int, obj: Patient) -> HttpRespons
             "can_edit_clinical": user.has_perm("patients.edit_clinical", patient),
             "emergency_grant": _emergency_grant(user, patient),
             **_screening_summary(user, patient),
+            **safety_panel(user, patient),  # safety panel
         },
     )
 

@@ -19,6 +19,7 @@ from ketaclinic.clinic.models import ClinicProfile, FeeItem, Location
 from ketaclinic.inquiries.domain.phone import normalise_phone
 from ketaclinic.inquiries.domain.submission import InquiryData, submit_inquiry
 from ketaclinic.patients.demo import load_demo_patients
+from ketaclinic.safety.demo import load_demo_safety
 from ketaclinic.screening.demo import load_demo_screening
 
 DEMO_PASSWORD = "ketaclinic-demo-2026"
@@ -195,6 +196,7 @@ class Command(BaseCommand):
         }
         load_demo_patients(locations, staff)
         load_demo_screening(staff)
+        load_demo_safety(staff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready. Staff logins (password for all: {DEMO_PASSWORD}):"
