@@ -41,6 +41,7 @@ migrations-check: install
 check-deploy: install
 	KETACLINIC_ENV=production DEBUG=false SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	ALLOWED_HOSTS=clinic.example DATABASE_URL=sqlite:///$(CURDIR)/var/check-deploy.sqlite3 \
+	SAFETY_SECOND_CHANNEL=ketaclinic.safety.channels.ConsoleChannel \
 	$(MANAGE) check --deploy --fail-level WARNING
 
 screenshots: install

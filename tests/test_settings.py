@@ -16,7 +16,15 @@ def run_check(**environ):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "KETACLINIC_ENV", "DEBUG"}
+        if k
+        not in {
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+            "KETACLINIC_ENV",
+            "DEBUG",
+            "SAFETY_SECOND_CHANNEL",
+        }
     }
     clean.update(environ)
     clean["DJANGO_SETTINGS_MODULE"] = "ketaclinic.settings"
@@ -38,6 +46,19 @@ def test_production_refuses_to_start_without_its_secrets():
     assert "SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL" in result.stderr
 
 
+def test_production_refuses_to_start_without_a_safety_second_channel(tmp_path):
+    result = run_check(
+        KETACLINIC_ENV="production",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="clinic.example",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        DEBUG="false",
+    )
+
+    assert result.returncode != 0
+    assert "SAFETY_SECOND_CHANNEL" in result.stderr
+
+
 def test_production_starts_with_its_settings(tmp_path):
     result = run_check(
         KETACLINIC_ENV="production",
@@ -45,6 +66,7 @@ def test_production_starts_with_its_settings(tmp_path):
         ALLOWED_HOSTS="clinic.example",
         DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
         DEBUG="false",
+        SAFETY_SECOND_CHANNEL="ketaclinic.safety.channels.ConsoleChannel",
     )
 
     assert result.returncode == 0, result.stderr

@@ -250,6 +250,13 @@ SAFETY_SECOND_CHANNEL = (
     envstr("SAFETY_SECOND_CHANNEL", "ketaclinic.safety.channels.FileChannel")
     or "ketaclinic.safety.channels.FileChannel"
 )
+if PRODUCTION and not envstr("SAFETY_SECOND_CHANNEL"):
+    # Urgent alerts need a channel a person notices (CLINICAL.md §7): make the choice
+    # explicit instead of silently writing to a file nobody reads.
+    raise ImproperlyConfigured(
+        "Production needs SAFETY_SECOND_CHANNEL: the dotted path of the SMS or phone "
+        "adapter for urgent safety alerts (the file channel is for development)."
+    )
 SAFETY_MESSAGES_FILE = Path(
     envstr("SAFETY_MESSAGES_FILE", str(VAR_DIR / "safety-messages.log"))
     or VAR_DIR / "safety-messages.log"
