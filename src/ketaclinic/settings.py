@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     # audience apps
     "ketaclinic.website",
     "ketaclinic.backoffice",
+    "ketaclinic.portal",
 ]
 
 MIDDLEWARE = [
@@ -270,6 +271,14 @@ SAFETY_FOLLOW_UP_DAYS = envint("SAFETY_FOLLOW_UP_DAYS", 1, minimum=0)
 SAFETY_MAX_ATTEMPTS = envint("SAFETY_MAX_ATTEMPTS", 10, minimum=1)
 SAFETY_BACKOFF_SECONDS = envint("SAFETY_BACKOFF_SECONDS", 20, minimum=1)
 SAFETY_CLAIM_SECONDS = envint("SAFETY_CLAIM_SECONDS", 120, minimum=10)
+
+# --- measures (questionnaire links; clinic policy, issue 5) ---------------------
+# Days a questionnaire link works, days before the one reminder, minutes an in-clinic
+# (tablet) link works. The SMS channel sits behind the same interface, off by default.
+MEASURES_LINK_DAYS = envint("MEASURES_LINK_DAYS", 4, minimum=1)
+MEASURES_REMINDER_DAYS = envint("MEASURES_REMINDER_DAYS", 2, minimum=1)
+MEASURES_IN_CLINIC_MINUTES = envint("MEASURES_IN_CLINIC_MINUTES", 120, minimum=5)
+MEASURES_SMS_ENABLED = envbool("MEASURES_SMS_ENABLED", False)
 
 # --- security headers -----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

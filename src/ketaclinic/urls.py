@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/email/", email_management_closed, name="email-closed"),
     path("accounts/", include("allauth.urls")),
     path("config/", admin.site.urls),
+    path("q/", include("ketaclinic.portal.urls")),
     path("", include("ketaclinic.website.urls")),
 ]

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from ketaclinic.accounts.models import EmergencyAccess
+from ketaclinic.measures.domain import assignments
 from ketaclinic.notifications.models import OutboxMessage
 from ketaclinic.patients.domain import records
 from ketaclinic.safety.domain import oncall
@@ -52,6 +53,7 @@ def sample_args(riverside, settings, tmp_path):
         phone="+12175550123",
         actor=safety_director,
     )
+    assignment = assignments.assign(patient, "phq-9", "weekly")
     target = UserFactory(email="target@clinic.test", role="nurse", locations=[riverside])
     grant = EmergencyAccess.objects.create(
         user=target,
@@ -107,6 +109,18 @@ def sample_args(riverside, settings, tmp_path):
         ),
         "backoffice:safety-oncall-remove": [shift.pk],
         "backoffice:safety-plan": [patient.pk],
+        "portal:questionnaire": ["unknown-token"],
+        **_each(
+            [
+                "backoffice:measures",
+                "backoffice:measures-assign",
+                "backoffice:measures-send",
+                "backoffice:measures-in-clinic",
+            ],
+            [patient.pk],
+        ),
+        "backoffice:measures-stop": [patient.pk, assignment.pk],
+        "backoffice:measures-enter": [patient.pk, "madrs"],
         "backoffice:team-resend": [target.pk],
         "backoffice:team-disable": [target.pk],
         "backoffice:team-enable": [target.pk],

@@ -130,6 +130,17 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:safety-oncall": ("GET", staff(403, director=200)),
     "backoffice:safety-oncall-remove": ("POST", staff(403, director=302)),
     "backoffice:safety-plan": ("GET", staff(403, nurse=200, prescriber=200, director=200)),
+    # questionnaires: the patient's link (unknown token here) and the staff pages
+    "portal:questionnaire": ("GET", every(404)),
+    "backoffice:measures": ("GET", staff(403, nurse=200, prescriber=200, director=200)),
+    "backoffice:measures-assign": ("POST", staff(403, nurse=400, prescriber=400, director=400)),
+    "backoffice:measures-send": ("POST", staff(403, nurse=400, prescriber=400, director=400)),
+    "backoffice:measures-in-clinic": (
+        "POST",
+        staff(403, nurse=400, prescriber=400, director=400),
+    ),
+    "backoffice:measures-stop": ("POST", staff(403, nurse=302, prescriber=302, director=302)),
+    "backoffice:measures-enter": ("GET", staff(403, nurse=200, prescriber=200, director=200)),
     "backoffice:team": ("GET", staff(403, admin=200)),
     "backoffice:team-invite": ("GET", staff(403, admin=200)),
     "backoffice:team-resend": ("POST", staff(403, admin=302)),

@@ -29,4 +29,5 @@ urlpatterns = [
     path("patients/", include("ketaclinic.backoffice.urls_patients")),
     path("patients/<int:pk>/screening/", include("ketaclinic.backoffice.urls_screening")),
     path("alerts/", include("ketaclinic.backoffice.urls_safety")),
+    path("patients/<int:pk>/measures/", include("ketaclinic.backoffice.urls_measures")),
 ]

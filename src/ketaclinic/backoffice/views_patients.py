@@ -25,6 +25,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.inquiries.domain.phone import display_phone
 from ketaclinic.inquiries.models import Inquiry
+from ketaclinic.measures.domain.queries import measures_counts, measures_panel  # measures panel
 from ketaclinic.patients import forms as patient_forms
 from ketaclinic.patients.domain import intake, records
 from ketaclinic.patients.domain.coding import GROUP_LABELS, coded_conditions, medication_names
@@ -62,6 +63,7 @@ def _patient_overview(request: HttpRequest, pk: int, **_kwargs) -> Patient:
         )
         .select_related("safety_plan__updated_by")  # safety panel
         .annotate(**safety_counts())  # safety panel: no extra query
+        .annotate(**measures_counts())  # measures panel: no extra query
         .prefetch_related(
             "conditions",
             "allergies",
@@ -307,6 +309,7 @@ def patient_overview(request: HttpRequest, pk: int, obj: Patient) -> HttpRespons
             "emergency_grant": _emergency_grant(user, patient),
             **_screening_summary(user, patient),
             **safety_panel(user, patient),  # safety panel
+            **measures_panel(user, patient),  # measures panel
         },
     )
 

@@ -18,6 +18,7 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.clinic.models import ClinicProfile, FeeItem, Location
 from ketaclinic.inquiries.domain.phone import normalise_phone
 from ketaclinic.inquiries.domain.submission import InquiryData, submit_inquiry
+from ketaclinic.measures.demo import load_demo_measures
 from ketaclinic.patients.demo import load_demo_patients
 from ketaclinic.safety.demo import load_demo_safety
 from ketaclinic.screening.demo import load_demo_screening
@@ -197,6 +198,7 @@ class Command(BaseCommand):
         load_demo_patients(locations, staff)
         load_demo_screening(staff)
         load_demo_safety(staff)
+        load_demo_measures(staff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready. Staff logins (password for all: {DEMO_PASSWORD}):"

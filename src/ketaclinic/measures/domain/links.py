@@ -1,0 +1,211 @@
+"""Questionnaire links: tokens, delivery, reminders and expiry.
+
+A token is ``<random>.<signature>``: 32 random bytes (URL-safe base64) and an HMAC of
+them keyed by SECRET_KEY. Only SHA-256 hashes of tokens are stored, so the database
+alone cannot open a questionnaire. ``open_link`` tells a tampered token (signature
+wrong) from an unknown one (signature right, no such link), then checks used / expired.
+Emails carry only the link (no instrument name, no health details).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from ketaclinic.measures.models import Channel, LinkStatus, ResponseLink
+from ketaclinic.notifications.domain.outbox import enqueue_email
+
+log = logging.getLogger(__name__)
+
+SALT = "ketaclinic.measures.link"
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}\.[0-9a-f]{32}$")
+
+EXPIRED = "expired"
+USED = "used"
+UNKNOWN = "unknown"
+TAMPERED = "tampered"
+
+
+def _signature(random_part: str) -> str:
+    return salted_hmac(SALT, random_part, algorithm="sha256").hexdigest()[:32]
+
+
+def new_token() -> str:
+    random_part = secrets.token_urlsafe(32)
+    return f"{random_part}.{_signature(random_part)}"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_url(token: str) -> str:
+    return settings.SITE_URL + reverse("portal:questionnaire", args=[token])
+
+
+@dataclass(frozen=True)
+class Opened:
+    link: ResponseLink | None
+    reason: str | None = None  # None: the link may be answered
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def open_link(token: str, *, now: datetime | None = None, for_update: bool = False) -> Opened:
+    """The link a token opens, or why it cannot be answered."""
+    now = now or timezone.now()
+    if not isinstance(token, str) or not TOKEN_RE.match(token):
+        return Opened(None, UNKNOWN if "." not in str(token) else TAMPERED)
+    random_part, signature = token.split(".")
+    if not hmac.compare_digest(_signature(random_part), signature):
+        return Opened(None, TAMPERED)
+    digest = token_hash(token)
+    rows = ResponseLink.objects.select_related("patient").filter(
+        Q(token_hash=digest) | Q(reminder_token_hash=digest)
+    )
+    if for_update:
+        rows = rows.select_for_update(of=("self",))
+    link = rows.first()
+    if link is None:
+        return Opened(None, UNKNOWN)
+    stored = [h for h in (link.token_hash, link.reminder_token_hash) if h]
+    if not any(hmac.compare_digest(h, digest) for h in stored):  # pragma: no cover
+        return Opened(None, UNKNOWN)
+    status = link.status_at(now)
+    if status == LinkStatus.USED:
+        return Opened(link, USED)
+    if status == LinkStatus.EXPIRED:
+        return Opened(link, EXPIRED)
+    return Opened(link)
+
+
+def create_link(
+    patient,
+    instrument_id: str,
+    *,
+    channel: str = Channel.EMAIL,
+    assignment=None,
+    created_by=None,
+    now: datetime | None = None,
+) -> tuple[ResponseLink, str]:
+    """Make a link and send it (email: through the outbox, in this transaction).
+
+    Returns the link and its token (the only moment the token exists in clear)."""
+    from ketaclinic.measures.instruments import load
+
+    load(instrument_id)  # unknown instrument: UnknownInstrument
+    now = now or timezone.now()
+    if channel == Channel.IN_CLINIC:
+        expires = now + timedelta(minutes=settings.MEASURES_IN_CLINIC_MINUTES)
+    else:
+        expires = now + timedelta(days=settings.MEASURES_LINK_DAYS)
+    token = new_token()
+    with transaction.atomic():
+        link = ResponseLink.objects.create(
+            patient=patient,
+            assignment=assignment,
+            instrument_id=instrument_id,
+            token_hash=token_hash(token),
+            channel=channel,
+            created_at=now,
+            created_by=created_by,
+            expires_at=expires,
+        )
+        if channel != Channel.IN_CLINIC:
+            deliver(link, token, reminder=False)
+    return link, token
+
+
+def can_deliver(patient, channel: str = Channel.EMAIL) -> bool:
+    if channel == Channel.EMAIL:
+        return bool(patient.email)
+    if channel == Channel.SMS:
+        return bool(settings.MEASURES_SMS_ENABLED and patient.phone)
+    return True
+
+
+def deliver(link: ResponseLink, token: str, *, reminder: bool) -> None:
+    """Send the link by its channel. SMS sits behind the same call (off by default)."""
+    if link.channel == Channel.SMS:
+        raise NotImplementedError("the SMS channel is not enabled (MEASURES_SMS_ENABLED)")
+    if not link.patient.email:
+        return
+    clinic = _clinic_name()
+    until = timezone.localtime(link.expires_at).strftime("%B %-d, %Y at %-I:%M %p")
+    opening = (
+        "A reminder: a short questionnaire from your care team is still waiting for you."
+        if reminder
+        else f"Your care team at {clinic} has sent you a short questionnaire."
+    )
+    body = (
+        f"{opening}\n\n"
+        f"Open it here: {link_url(token)}\n\n"
+        f"The link works until {until}. Your answers are not watched in real time: if you "
+        "are in crisis or not safe, call or text 988, or call 911.\n"
+    )
+    enqueue_email(
+        dedup_key=f"measures.link:{link.pk}:{'reminder' if reminder else 'sent'}",
+        kind="measures_link",
+        to=link.patient.email,
+        subject=f"{'Reminder: ' if reminder else ''}A questionnaire from {clinic}",
+        body=body,
+    )
+
+
+def _clinic_name() -> str:
+    from ketaclinic.clinic.models import ClinicProfile
+
+    profile = ClinicProfile.objects.first()
+    return getattr(profile, "name", "") or "your clinic"
+
+
+def send_reminders(now: datetime | None = None) -> int:
+    """Remind once, ``MEASURES_REMINDER_DAYS`` after sending, links still unanswered.
+
+    A reminder carries a second token (the first stays valid). Safe to run twice: each
+    link is claimed by a conditional UPDATE on ``reminded_at``."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.MEASURES_REMINDER_DAYS)
+    due = ResponseLink.objects.filter(
+        channel=Channel.EMAIL,
+        used_at__isnull=True,
+        expired_at__isnull=True,
+        reminded_at__isnull=True,
+        expires_at__gt=now,
+        created_at__lte=cutoff,
+    ).values_list("pk", flat=True)
+    sent = 0
+    for pk in list(due):
+        token = new_token()
+        with transaction.atomic():
+            claimed = ResponseLink.objects.filter(
+                pk=pk, reminded_at__isnull=True, used_at__isnull=True
+            ).update(reminded_at=now, reminder_token_hash=token_hash(token))
+            if not claimed:
+                continue
+            link = ResponseLink.objects.select_related("patient").get(pk=pk)
+            deliver(link, token, reminder=True)
+        sent += 1
+    return sent
+
+
+def expire(now: datetime | None = None) -> int:
+    """Mark links past ``expires_at`` and unanswered as expired (drafts stay as drafts)."""
+    now = now or timezone.now()
+    return ResponseLink.objects.filter(
+        used_at__isnull=True, expired_at__isnull=True, expires_at__lte=now
+    ).update(expired_at=now)
