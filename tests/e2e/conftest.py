@@ -61,6 +61,10 @@ def page_factory(browser):
         page.set_default_timeout(15000)
         page.console_errors = []
         page.on("console", lambda msg: _record_console_error(page, msg))
+        page.on(
+            "response",
+            lambda r: r.status == 404 and page.console_errors.append(f"404 {r.url}"),
+        )
         return page
 
     yield make
