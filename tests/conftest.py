@@ -5,7 +5,11 @@ Personas (ARCHITECTURE.md convention 7):
 - ``director`` and ``admin``: see every location;
 - ``other_frontdesk``, ``other_prescriber``: staff of Hillcrest, who must NOT see
   Riverside's records;
-- ``anonymous``: nobody signed in.
+- ``anonymous``: nobody signed in;
+- ``patient``, ``other_patient`` (fixtures ``patient_user``, ``other_patient_user``):
+  portal accounts of a Riverside and a Hillcrest patient, signed in by one-time code
+  (not in ``personas``: their patients would show in the staff lists; the security
+  tests add them).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from ketaclinic.accounts.roles import Role
-from tests.factories import LocationFactory, UserFactory, login_with_mfa
+from tests.factories import LocationFactory, UserFactory, login_by_code, login_with_mfa
 
 settings.register_profile(
     "ci",
@@ -97,6 +101,24 @@ def personas(frontdesk, nurse, prescriber, director, admin_user, other_frontdesk
     }
 
 
+def _portal_user(location, email, last_name):
+    from ketaclinic.patients.domain.portal_access import grant_portal_access
+    from tests.patients.factories import make_patient
+
+    patient = make_patient(location, email=email, legal_last_name=last_name)
+    return grant_portal_access(patient, actor=None).user
+
+
+@pytest.fixture
+def patient_user(riverside):
+    return _portal_user(riverside, "robin.portal@example.test", "Portal")
+
+
+@pytest.fixture
+def other_patient_user(hillcrest):
+    return _portal_user(hillcrest, "sam.other@example.test", "Other")
+
+
 @pytest.fixture
 def client_for(client):
     """``client_for(user)``: the test client signed in as ``user`` with a session
@@ -106,7 +128,9 @@ def client_for(client):
 
     def login(user):
         client.logout()
-        if user is not None:
+        if user is not None and hasattr(user, "patient_account"):
+            login_by_code(client, user)  # patients: one-time code, no TOTP
+        elif user is not None:
             login_with_mfa(client, user)
         return client
 

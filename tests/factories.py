@@ -136,3 +136,15 @@ def make_inquiry(location, **overrides):
     key = values.pop("idempotency_key", None) or uuid.uuid4()
     client_ip = values.pop("client_ip", "203.0.113.9")
     return submit_inquiry(InquiryData(**values), idempotency_key=key, client_ip=client_ip).inquiry
+
+
+def login_by_code(client, user):
+    """Sign ``client`` in as ``user`` with the session of a sign-in by one-time email
+    code (allauth's login by code): a "code" step, no password, no second factor."""
+    client.force_login(user)
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "code", "at": time.time(), "email": user.email}
+    ]
+    session[AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()

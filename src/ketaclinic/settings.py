@@ -143,6 +143,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "backoffice:home"  # sends each role to its own first screen
 ACCOUNT_LOGIN_METHODS = {"email"}
+# patients sign in to the portal by a one-time code; staff still need password + TOTP
+# on /staff/ and /config/ (accounts.middleware refuses a code-only session there)
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
@@ -279,6 +282,8 @@ MEASURES_LINK_DAYS = envint("MEASURES_LINK_DAYS", 4, minimum=1)
 MEASURES_REMINDER_DAYS = envint("MEASURES_REMINDER_DAYS", 2, minimum=1)
 MEASURES_IN_CLINIC_MINUTES = envint("MEASURES_IN_CLINIC_MINUTES", 120, minimum=5)
 MEASURES_SMS_ENABLED = envbool("MEASURES_SMS_ENABLED", False)
+# clinic policy: patients see their scores and bands in the portal (otherwise "received")
+MEASURES_PATIENTS_SEE_SCORES = envbool("MEASURES_PATIENTS_SEE_SCORES", False)
 
 # --- security headers -----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -110,6 +110,7 @@ def sample_args(riverside, settings, tmp_path):
         "backoffice:safety-oncall-remove": [shift.pk],
         "backoffice:safety-plan": [patient.pk],
         "portal:questionnaire": ["unknown-token"],
+        "portal:start": [assignment.pk],
         **_each(
             [
                 "backoffice:measures",
@@ -129,3 +130,9 @@ def sample_args(riverside, settings, tmp_path):
         "account_confirm_email": ["no-such-key"],
         "account_reset_password_from_key": ["1", "no-such-key"],
     }
+
+
+@pytest.fixture
+def personas(personas, patient_user, other_patient_user):
+    """The staff personas and two patients signed in to the portal by one-time code."""
+    return {**personas, "patient": patient_user, "other_patient": other_patient_user}

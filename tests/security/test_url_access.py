@@ -23,17 +23,37 @@ PERSONAS = [
     "admin",
     "other_frontdesk",
     "other_prescriber",
+    "patient",
+    "other_patient",
 ]
+STAFF_PERSONAS = PERSONAS[1:8]
+PATIENT_PERSONAS = ["patient", "other_patient"]
 
 
 def every(outcome):
     return dict.fromkeys(PERSONAS, outcome)
 
 
-def staff(default, **overrides):
-    table = {"anonymous": LOGIN, **dict.fromkeys(PERSONAS[1:], default)}
+def staff(default, *, patients=403, **overrides):
+    """A staff page: anonymous → sign-in, each staff persona ``default`` unless
+    overridden, patients (portal accounts) ``patients`` — 403: the staff area is not
+    theirs (accounts.middleware)."""
+    table = {
+        "anonymous": LOGIN,
+        **dict.fromkeys(STAFF_PERSONAS, default),
+        **dict.fromkeys(PATIENT_PERSONAS, patients),
+    }
     table.update(overrides)
     return table
+
+
+def portal(default):
+    """A signed-in patient's own page: anonymous → sign-in, staff 403."""
+    return {
+        "anonymous": LOGIN,
+        **dict.fromkeys(STAFF_PERSONAS, 403),
+        **dict.fromkeys(PATIENT_PERSONAS, default),
+    }
 
 
 INBOX_ROLES = {
@@ -132,6 +152,9 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:safety-plan": ("GET", staff(403, nurse=200, prescriber=200, director=200)),
     # questionnaires: the patient's link (unknown token here) and the staff pages
     "portal:questionnaire": ("GET", every(404)),
+    "portal:home": ("GET", portal(200)),
+    "portal:results": ("GET", portal(200)),
+    "portal:start": ("POST", portal(404)),  # another patient's assignment
     "backoffice:measures": ("GET", staff(403, nurse=200, prescriber=200, director=200)),
     "backoffice:measures-assign": ("POST", staff(403, nurse=400, prescriber=400, director=400)),
     "backoffice:measures-send": ("POST", staff(403, nurse=400, prescriber=400, director=400)),
@@ -148,37 +171,45 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:team-enable": ("POST", staff(403, admin=302)),
     # accounts: session keep-alive, drafts, invitations, unlock
     "accounts:invitation": ("GET", every(404)),  # unknown token
-    "accounts:unlock": ("GET", staff(302)),  # not locked: back to the staff home
+    "accounts:unlock": (
+        "GET",
+        staff(302, patients=302),
+    ),  # → /staff/, then 403  # not locked: back to the staff home
     "accounts:session-status": ("GET", staff(200, anonymous=401)),
     "accounts:keep-alive": ("POST", staff(200, anonymous=401)),
     "accounts:draft": ("POST", staff(200, anonymous=401)),
     # allauth (sign-in, password, MFA): staff-only pages need a signed-in person
-    "account_login": ("GET", staff(302, anonymous=200)),
-    "account_logout": ("GET", staff(200, anonymous=302)),  # GET shows a confirmation
+    "account_login": ("GET", staff(302, anonymous=200, patients=302)),  # patients → /q/me/
+    "account_logout": ("GET", staff(200, anonymous=302, patients=200)),  # GET shows a confirmation
     "account_inactive": ("GET", every(200)),
-    "account_signup": ("GET", staff(302, anonymous=200)),  # shows "sign-up is closed"
+    "account_signup": ("GET", staff(302, anonymous=200, patients=302)),  # shows "sign-up is closed"
     "account_reauthenticate": ("GET", staff(200)),
     "account_request_reauthentication_code": ("GET", staff(302)),
-    "account_confirm_reauthentication_code": ("GET", staff(302)),
+    "account_confirm_reauthentication_code": ("GET", staff(302, patients=302)),
     "account_email": ("GET", every(404)),  # shadowed by email-closed
     "email-closed": ("GET", every(404)),
     "account_email_verification_sent": ("GET", every(200)),
-    "account_change_password": ("GET", staff(200)),
-    "account_set_password": ("GET", staff(302)),
+    "account_change_password": ("GET", staff(200, patients=302)),  # none: to "set"
+    "account_set_password": ("GET", staff(302, patients=200)),
     "account_reset_password": ("GET", every(200)),
-    "account_confirm_login_code": ("GET", staff(302)),
+    # sign-in by one-time email code (for patients; staff still need password + TOTP)
+    "account_request_login_code": ("GET", staff(302, anonymous=200, patients=302)),
+    "account_confirm_login_code": ("GET", staff(302, patients=302)),
     "account_confirm_email": ("GET", every(200)),  # unknown key: a page saying so
     "account_reset_password_from_key_done": ("GET", every(200)),
     "account_reset_password_from_key": ("GET", every(200)),  # bad key: a page saying so
     "account_reset_password_done": ("GET", every(200)),
-    "mfa_index": ("GET", staff(200)),
-    "mfa_authenticate": ("GET", staff(302)),
+    "mfa_index": ("GET", staff(200, patients=200)),
+    "mfa_authenticate": ("GET", staff(302, patients=302)),
     "mfa_reauthenticate": ("GET", staff(200)),
     "mfa_activate_totp": ("GET", staff(302)),  # already active: back to the MFA page
-    "mfa_deactivate_totp": ("GET", staff(302)),  # asks to re-authenticate first
-    "mfa_view_recovery_codes": ("GET", staff(404)),  # none generated for test users
+    "mfa_deactivate_totp": (
+        "GET",
+        staff(302, patients=404),
+    ),  # patients have none  # asks to re-authenticate first
+    "mfa_view_recovery_codes": ("GET", staff(404, patients=404)),  # none generated for test users
     "mfa_generate_recovery_codes": ("GET", staff(302)),
-    "mfa_download_recovery_codes": ("GET", staff(404)),
+    "mfa_download_recovery_codes": ("GET", staff(404, patients=404)),
 }
 
 
@@ -242,7 +273,9 @@ def test_admin_urls_refuse_every_persona(client_for, personas):
     for url in admin_urls():
         for persona in PERSONAS:
             response = client_for(personas[persona]).get(url)
-            if url.endswith("/logout/"):
+            if persona in PATIENT_PERSONAS:  # the middleware refuses patients outright
+                assert response.status_code == 403, (url, persona)
+            elif url.endswith("/logout/"):
                 assert response.status_code in {302, 405}, (url, persona)
             elif url.endswith("/login/"):
                 assert response.status_code in {200, 302}, (url, persona)

@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.urls import reverse
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
@@ -7,6 +8,12 @@ class StaffAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    def get_login_redirect_url(self, request):
+        # patients (portal accounts) go to the portal, staff to their first screen
+        if hasattr(request.user, "patient_account"):
+            return reverse("portal:home")
+        return super().get_login_redirect_url(request)
 
 
 class StaffMFAAdapter(DefaultMFAAdapter):

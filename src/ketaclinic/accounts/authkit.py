@@ -18,12 +18,19 @@ from allauth.mfa.models import Authenticator
 from django.http import HttpRequest
 
 MFA_METHOD = "mfa"
+PASSWORD_METHOD = "password"  # noqa: S105 (an allauth method name)
 
 
 def is_mfa_verified(request: HttpRequest) -> bool:
     """This session passed a second factor (TOTP or a recovery code)."""
     records = get_authentication_records(request, request.user)
     return any(record.get("method") == MFA_METHOD for record in records)
+
+
+def is_password_verified(request: HttpRequest) -> bool:
+    """This session's sign-in included the password (not a one-time email code only)."""
+    records = get_authentication_records(request, request.user)
+    return any(record.get("method") == PASSWORD_METHOD for record in records)
 
 
 def has_totp(user) -> bool:

@@ -7,9 +7,11 @@ Runs after allauth's ``AccountMiddleware``. For a signed-in person, in order:
 2. Idle longer than the time-out of the last page: the session is *locked*; every
    URL except the unlock page, sign-out, static files and the public website
    redirects to the unlock page, which asks for the password only.
-3. ``/staff/`` and ``/config/`` need an activated TOTP authenticator (otherwise:
-   allauth's "activate authenticator app" page) and a session that passed a second
-   factor (otherwise: signed out and sent to sign in, TOTP included). The Django
+3. ``/staff/`` and ``/config/`` are refused (403) to a patient's portal account,
+   need an activated TOTP authenticator (otherwise: allauth's "activate
+   authenticator app" page) and a session that passed the password *and* a second
+   factor (otherwise: signed out and sent to sign in, TOTP included): a sign-in by
+   one-time email code, meant for patients, does not open the staff area. The Django
    admin's own password-only sign-in page is replaced by allauth's.
 4. The request counts as activity (except the read-only status endpoint).
 
@@ -28,7 +30,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.functional import cached_property
@@ -157,9 +165,12 @@ class StaffSessionMiddleware:
             return self._redirect(request, unlock, locked=True)
 
         if path.startswith(MFA_REQUIRED_PREFIXES):
+            # a patient's portal sign-in (no role): no staff area; role_names is cached
+            if not user.role_names and hasattr(user, "patient_account"):
+                return HttpResponseForbidden()
             if not authkit.has_totp(user):
                 return self._redirect(request, reverse("mfa_activate_totp"), status=403)
-            if not authkit.is_mfa_verified(request):
+            if not (authkit.is_mfa_verified(request) and authkit.is_password_verified(request)):
                 logout(request)
                 messages.info(request, "Please sign in with your password and authenticator app.")
                 login_url = reverse("account_login") + "?" + self._next_param(request)

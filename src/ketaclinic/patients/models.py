@@ -517,3 +517,22 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class PatientAccount(models.Model):
+    """A patient's sign-in to the portal: one user, no password, no roles.
+
+    Made by ``patients.domain.portal_access.grant_portal_access``. The patient signs in
+    with a one-time code sent to the email address (allauth's login by code)."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="portal_account")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient_account"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Portal account of patient {self.patient_id}"

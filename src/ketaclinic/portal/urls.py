@@ -5,5 +5,9 @@ from ketaclinic.portal import views
 app_name = "portal"
 
 urlpatterns = [
+    # a signed-in patient's own pages (before the token pattern: "me" is no token)
+    path("me/", views.home, name="home"),
+    path("me/results/", views.results, name="results"),
+    path("me/start/<int:assignment_id>/", views.start, name="start"),
     path("<str:token>/", views.questionnaire, name="questionnaire"),
 ]

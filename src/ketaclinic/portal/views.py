@@ -6,21 +6,33 @@ the answers. Expired or used links answer 410, unknown or tampered ones 404: alw
 calm page, never an error. Every page shows the crisis resources and says plainly that
 answers are not watched in real time; after answers with suicidal ideation, the
 crisis resources come first on the same page.
+
+A patient with a portal account (signed in by a one-time code sent to their email)
+also has ``/q/me/``: their questionnaires (each "answer now" makes a fresh link and
+opens it) and the results received (scores only when the clinic's
+``MEASURES_PATIENTS_SEE_SCORES`` policy is on). Only the signed-in patient's own data.
 """
 
 from __future__ import annotations
 
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.measures.domain import links
 from ketaclinic.measures.domain.errors import Incomplete, LinkClosed
 from ketaclinic.measures.domain.responses import save_partial, submit
 from ketaclinic.measures.forms import InstrumentForm
-from ketaclinic.measures.instruments import AnswerError, load
-from ketaclinic.measures.models import Response
+from ketaclinic.measures.instruments import AnswerError, UnknownInstrument, load
+from ketaclinic.measures.models import Assignment, Channel, LinkStatus, Response, ResponseLink
+from ketaclinic.patients.domain import portal_access
 
 CLOSED_STATUS = {links.EXPIRED: 410, links.USED: 410, links.UNKNOWN: 404, links.TAMPERED: 404}
 
@@ -90,3 +102,83 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
             status=status,
         )
     )
+
+
+# --- a signed-in patient's own pages (sign-in by a one-time code) ------------------
+
+
+def patient_only(view):
+    """Signed-in patients only: anonymous → sign-in, anyone else (staff) → 403. The
+    view gets the patient of the signed-in account; nothing else is ever looked up."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        patient = portal_access.patient_of(request.user)
+        if patient is None:
+            raise PermissionDenied
+        return _private(view(request, patient, *args, **kwargs))
+
+    return wrapped
+
+
+@require_GET
+@patient_only
+def home(request: HttpRequest, patient) -> HttpResponse:
+    now = timezone.now()
+    assignments = list(Assignment.objects.filter(patient=patient, active=True))
+    for assignment in assignments:
+        assignment.name = _instrument_name(assignment.instrument_id)
+    open_links = [
+        link
+        for link in ResponseLink.objects.filter(patient=patient, used_at__isnull=True)
+        if link.status_at(now) == LinkStatus.OPEN
+    ]
+    return render(
+        request,
+        "portal/home.html",
+        {"patient": patient, "assignments": assignments, "open_count": len(open_links)},
+    )
+
+
+@require_POST
+@patient_only
+def start(request: HttpRequest, patient, assignment_id: int) -> HttpResponse:
+    assignment = get_object_or_404(Assignment, pk=assignment_id, patient=patient, active=True)
+    _link, token = links.create_link(
+        patient,
+        assignment.instrument_id,
+        channel=Channel.IN_CLINIC,
+        assignment=assignment,
+        created_by=request.user,
+    )
+    return redirect("portal:questionnaire", token=token)
+
+
+@require_GET
+@patient_only
+def results(request: HttpRequest, patient) -> HttpResponse:
+    responses = list(
+        Response.objects.filter(patient=patient, submitted_at__isnull=False).order_by(
+            "-submitted_at", "-id"
+        )[:200]
+    )
+    for response in responses:
+        response.name = _instrument_name(response.instrument_id)
+    return render(
+        request,
+        "portal/results.html",
+        {
+            "patient": patient,
+            "responses": responses,
+            "show_scores": settings.MEASURES_PATIENTS_SEE_SCORES,
+        },
+    )
+
+
+def _instrument_name(instrument_id: str) -> str:
+    try:
+        return load(instrument_id).name
+    except UnknownInstrument:
+        return instrument_id

@@ -15,7 +15,7 @@ from ketaclinic.measures.models import Assignment, Response, ResponseLink
 from ketaclinic.notifications.models import OutboxMessage
 from ketaclinic.safety.models import Alert
 from tests.measures.integration.conftest import T0, phq9
-from tests.security.test_url_access import LOGIN, PERSONAS, staff
+from tests.security.test_url_access import LOGIN, STAFF_PERSONAS, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ ROWS = {
 @pytest.mark.parametrize("name", sorted(ROWS))
 def test_each_persona(client_for, personas, patient, name):
     method, expected, extra = ROWS[name]
-    for persona in PERSONAS:
+    for persona in ["anonymous", *STAFF_PERSONAS]:  # patients: the URL walk
         assignment = assignments.assign(patient, "phq-9", "weekly")
         args = [patient.pk] + [assignment.pk if a == "A" else a for a in extra]
         url = reverse(name, args=args)
