@@ -34,6 +34,10 @@ def every(outcome):
     return dict.fromkeys(PERSONAS, outcome)
 
 
+# Password and authenticator pages are closed to portal accounts (code sign-in only).
+PORTAL_CLOSED = dict.fromkeys(PATIENT_PERSONAS, 403)
+
+
 def staff(default, *, patients=403, **overrides):
     """A staff page: anonymous → sign-in, each staff persona ``default`` unless
     overridden, patients (portal accounts) ``patients`` — 403: the staff area is not
@@ -185,31 +189,31 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "account_signup": ("GET", staff(302, anonymous=200, patients=302)),  # shows "sign-up is closed"
     "account_reauthenticate": ("GET", staff(200)),
     "account_request_reauthentication_code": ("GET", staff(302)),
-    "account_confirm_reauthentication_code": ("GET", staff(302, patients=302)),
+    "account_confirm_reauthentication_code": ("GET", staff(302)),
     "account_email": ("GET", every(404)),  # shadowed by email-closed
     "email-closed": ("GET", every(404)),
     "account_email_verification_sent": ("GET", every(200)),
-    "account_change_password": ("GET", staff(200, patients=302)),  # none: to "set"
-    "account_set_password": ("GET", staff(302, patients=200)),
-    "account_reset_password": ("GET", every(200)),
+    "account_change_password": ("GET", staff(200)),  # patients: closed (code sign-in only)
+    "account_set_password": ("GET", staff(302)),
+    "account_reset_password": ("GET", every(200) | PORTAL_CLOSED),
     # sign-in by one-time email code (for patients; staff still need password + TOTP)
     "account_request_login_code": ("GET", staff(302, anonymous=200, patients=302)),
     "account_confirm_login_code": ("GET", staff(302, patients=302)),
     "account_confirm_email": ("GET", every(200)),  # unknown key: a page saying so
-    "account_reset_password_from_key_done": ("GET", every(200)),
-    "account_reset_password_from_key": ("GET", every(200)),  # bad key: a page saying so
-    "account_reset_password_done": ("GET", every(200)),
-    "mfa_index": ("GET", staff(200, patients=200)),
-    "mfa_authenticate": ("GET", staff(302, patients=302)),
+    "account_reset_password_from_key_done": ("GET", every(200) | PORTAL_CLOSED),
+    "account_reset_password_from_key": (
+        "GET",
+        every(200) | PORTAL_CLOSED,
+    ),  # bad key: a page saying so
+    "account_reset_password_done": ("GET", every(200) | PORTAL_CLOSED),
+    "mfa_index": ("GET", staff(200)),
+    "mfa_authenticate": ("GET", staff(302)),
     "mfa_reauthenticate": ("GET", staff(200)),
     "mfa_activate_totp": ("GET", staff(302)),  # already active: back to the MFA page
-    "mfa_deactivate_totp": (
-        "GET",
-        staff(302, patients=404),
-    ),  # patients have none  # asks to re-authenticate first
-    "mfa_view_recovery_codes": ("GET", staff(404, patients=404)),  # none generated for test users
+    "mfa_deactivate_totp": ("GET", staff(302)),  # staff: asks to re-authenticate first
+    "mfa_view_recovery_codes": ("GET", staff(404)),  # none generated for test users
     "mfa_generate_recovery_codes": ("GET", staff(302)),
-    "mfa_download_recovery_codes": ("GET", staff(404, patients=404)),
+    "mfa_download_recovery_codes": ("GET", staff(404)),
 }
 
 

@@ -46,6 +46,8 @@ from ketaclinic.accounts.domain import sessions
 
 MFA_REQUIRED_PREFIXES = ("/staff/", "/config/")
 ACCOUNT_PREFIXES = ("/accounts/",)
+# Account pages a patient's portal account never needs (they sign in by emailed code).
+PORTAL_CLOSED_PREFIXES = ("/accounts/password/", "/accounts/2fa/", "/accounts/reauthenticate/")
 
 
 class StaffSessionMiddleware:
@@ -164,6 +166,10 @@ class StaffSessionMiddleware:
             unlock = f"{self.unlock_url}?{self._next_param(request)}"
             return self._redirect(request, unlock, locked=True)
 
+        if path.startswith(PORTAL_CLOSED_PREFIXES) and self._is_portal_user(user):
+            # patients sign in by emailed code only: no password or authenticator to set
+            return HttpResponseForbidden()
+
         if path.startswith(MFA_REQUIRED_PREFIXES):
             # a patient's portal sign-in (no role): no staff area; role_names is cached
             if not user.role_names and hasattr(user, "patient_account"):
@@ -179,6 +185,10 @@ class StaffSessionMiddleware:
         if self._is_activity(request):
             session_policy.touch(session, now, force=path == self.keep_alive_url)
         return None
+
+    @staticmethod
+    def _is_portal_user(user) -> bool:
+        return not user.role_names and hasattr(user, "patient_account")
 
     def _is_activity(self, request: HttpRequest) -> bool:
         """A person did something: not the status poll, not a request marked passive
