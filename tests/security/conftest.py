@@ -88,6 +88,7 @@ def sample_args(riverside, settings, tmp_path):
         **_each(
             [
                 "backoffice:patient",
+                "backoffice:patient-portal-access",
                 "backoffice:patient-demographics",
                 "backoffice:patient-medical-history",
                 "backoffice:patient-attachment-upload",

@@ -119,6 +119,7 @@ ACCESS: dict[str, tuple[str, dict]] = {
     ),
     "backoffice:patient-convert": ("POST", staff(403, frontdesk=200, director=200, admin=200)),
     "backoffice:patient": ("GET", staff(403, **PATIENT_READERS)),
+    "backoffice:patient-portal-access": ("POST", staff(403, **dict.fromkeys(PATIENT_READERS, 302))),
     "backoffice:patient-demographics": ("GET", staff(403, **PATIENT_READERS)),
     "backoffice:patient-medical-history": ("GET", staff(403, **CLINICAL)),
     "backoffice:patient-records": ("GET", staff(403, **CLINICAL)),

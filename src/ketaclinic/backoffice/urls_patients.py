@@ -29,6 +29,11 @@ urlpatterns = [
         name="patient-convert",
     ),
     path("<int:pk>/", views_patients.patient_overview, name="patient"),
+    path(
+        "<int:pk>/portal-access/",
+        views_patients.patient_portal_access,
+        name="patient-portal-access",
+    ),
     path("<int:pk>/details/", views_patients.patient_demographics, name="patient-demographics"),
     path(
         "<int:pk>/medical-history/",

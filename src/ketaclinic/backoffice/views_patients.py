@@ -31,6 +31,7 @@ from ketaclinic.patients.domain import intake, records
 from ketaclinic.patients.domain.coding import GROUP_LABELS, coded_conditions, medication_names
 from ketaclinic.patients.domain.errors import AlreadyAPatient, PatientError, StaleRecord
 from ketaclinic.patients.domain.history import treatment_history
+from ketaclinic.patients.domain.portal_access import PortalAccessRefused, grant_portal_access
 from ketaclinic.patients.domain.queries import patients_for, search_patients
 from ketaclinic.patients.domain.sniffing import JPEG, PNG
 from ketaclinic.patients.domain.status import timeline
@@ -39,6 +40,7 @@ from ketaclinic.patients.models import (
     Attachment,
     MedicalHistory,
     Patient,
+    PatientAccount,
 )
 from ketaclinic.safety.domain.queries import safety_counts, safety_panel  # safety panel
 from ketaclinic.screening.domain import consent
@@ -776,3 +778,23 @@ def patient_attachment(
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Length"] = str(len(content))
     return response
+
+
+@require_POST
+@staff_view("patients.edit_demographics", get_object=_patient)
+def patient_portal_access(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
+    """Let the patient sign in to the portal by a code sent to their email."""
+    already = PatientAccount.objects.filter(patient=obj).exists()
+    try:
+        grant_portal_access(obj, actor=request.user)
+    except PortalAccessRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"{obj.display_name} already has portal access."
+            if already
+            else f"{obj.display_name} can now sign in to the patient portal with a code sent to "
+            f"{obj.email}.",
+        )
+    return redirect("backoffice:patient", pk=obj.pk)
