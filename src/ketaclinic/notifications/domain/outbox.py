@@ -15,9 +15,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from ketaclinic.notifications.domain import delivery
 from ketaclinic.notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -55,21 +55,19 @@ def _schedule(message_id: int) -> None:
 
 
 def _claim(message_id: int) -> bool:
-    now = timezone.now()
-    claimable = Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=OutboxMessage.Status.SENDING, claimed_until__lt=now
+    return delivery.claim(
+        OutboxMessage.objects,
+        message_id,
+        now=timezone.now(),
+        claim_seconds=settings.OUTBOX_CLAIM_SECONDS,
     )
-    claimed = OutboxMessage.objects.filter(claimable, pk=message_id).update(
-        status=OutboxMessage.Status.SENDING,
-        claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
-    )
-    return claimed == 1
 
 
 def backoff_for(attempts: int) -> timedelta:
-    """Exponential back-off: base, 2×base, 4×base … capped at one hour."""
-    seconds = settings.OUTBOX_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0))
-    return timedelta(seconds=min(seconds, 3600))
+    """Exponential back-off from OUTBOX_BACKOFF_SECONDS, capped at one hour."""
+    return delivery.backoff(
+        attempts, base_seconds=settings.OUTBOX_BACKOFF_SECONDS, cap_seconds=3600
+    )
 
 
 def deliver(message_id: int) -> str:
@@ -112,12 +110,8 @@ def deliver(message_id: int) -> str:
 
 
 def due_message_ids(limit: int = 200) -> list[int]:
-    now = timezone.now()
-    due = Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=OutboxMessage.Status.SENDING, claimed_until__lt=now
-    )
     return list(
-        OutboxMessage.objects.filter(due)
+        OutboxMessage.objects.filter(delivery.due(timezone.now()))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -13,9 +13,9 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
+from ketaclinic.notifications.domain import delivery as shared
 from ketaclinic.safety.channels import get_channel
 from ketaclinic.safety.domain.alerts import escalate_due, message_text
 from ketaclinic.safety.models import AlertNotification, Channel
@@ -24,26 +24,18 @@ log = logging.getLogger(__name__)
 Status = AlertNotification.Status
 
 
-def _due(now: datetime) -> Q:
-    return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=Status.SENDING, claimed_until__lt=now
-    )
-
-
 def claim(notification_id: int, now: datetime) -> bool:
-    claimed = AlertNotification.objects.filter(
-        _due(now), pk=notification_id, channel=Channel.SMS
-    ).update(
-        status=Status.SENDING,
-        claimed_until=now + timedelta(seconds=settings.SAFETY_CLAIM_SECONDS),
+    return shared.claim(
+        AlertNotification.objects.filter(channel=Channel.SMS),
+        notification_id,
+        now=now,
+        claim_seconds=settings.SAFETY_CLAIM_SECONDS,
     )
-    return claimed == 1
 
 
 def backoff_for(attempts: int) -> timedelta:
     """Short, capped back-off: these messages matter within minutes."""
-    seconds = settings.SAFETY_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0))
-    return timedelta(seconds=min(seconds, 600))
+    return shared.backoff(attempts, base_seconds=settings.SAFETY_BACKOFF_SECONDS, cap_seconds=600)
 
 
 def deliver_notification(notification_id: int, now: datetime | None = None) -> str:
@@ -89,7 +81,7 @@ def deliver_notification(notification_id: int, now: datetime | None = None) -> s
 
 def due_notification_ids(now: datetime, limit: int = 200) -> list[int]:
     return list(
-        AlertNotification.objects.filter(_due(now), channel=Channel.SMS)
+        AlertNotification.objects.filter(shared.due(now), channel=Channel.SMS)
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
