@@ -228,6 +228,8 @@ INQUIRY_RATE_LIMIT_WINDOW_SECONDS = envint("INQUIRY_RATE_LIMIT_WINDOW_SECONDS", 
 INQUIRY_RATE_LIMIT_ENABLED = envbool("INQUIRY_RATE_LIMIT_ENABLED", default=True)
 if PRODUCTION and not INQUIRY_RATE_LIMIT_ENABLED:
     raise ImproperlyConfigured("INQUIRY_RATE_LIMIT_ENABLED may be switched off for benchmarks only")
+# A new inquiry still untouched after this many days is marked in the inbox (clinic policy).
+INQUIRY_NEW_OVERDUE_DAYS = envint("INQUIRY_NEW_OVERDUE_DAYS", 2, minimum=1)
 # The same message from the same person within this window is one inquiry
 # (catches back-and-resubmit from a reloaded form).
 INQUIRY_DUPLICATE_WINDOW_SECONDS = envint("INQUIRY_DUPLICATE_WINDOW_SECONDS", 86400, minimum=0)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
@@ -54,7 +57,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    rows = [(inquiry, now - inquiry.created_at) for inquiry in page.object_list]
+    overdue_after = timedelta(days=settings.INQUIRY_NEW_OVERDUE_DAYS)
+    rows = [
+        (inquiry, inquiry.status == Status.NEW and now - inquiry.created_at >= overdue_after)
+        for inquiry in page.object_list
+    ]
     template = "backoffice/_inbox_rows.html" if request.htmx else "backoffice/inbox.html"
     return render(
         request,
