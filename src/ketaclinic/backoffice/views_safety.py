@@ -113,34 +113,28 @@ class ShiftForm(forms.Form):
             raise ValidationError(str(exc)) from exc
 
 
+def _plan_field(label: str, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=plans.FIELD_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=help_text,
+    )
+
+
 class SafetyPlanForm(forms.Form):
-    warning_signs = forms.CharField(
-        label="Warning signs",
-        required=False,
-        max_length=plans.FIELD_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Thoughts, moods or situations that come before a crisis.",
+    warning_signs = _plan_field(
+        "Warning signs", "Thoughts, moods or situations that come before a crisis."
     )
-    coping_steps = forms.CharField(
-        label="Coping steps",
-        required=False,
-        max_length=plans.FIELD_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Things the patient can do on their own, and people or places that help.",
+    coping_steps = _plan_field(
+        "Coping steps",
+        "Things the patient can do on their own, and people or places that help.",
     )
-    contacts = forms.CharField(
-        label="Contacts",
-        required=False,
-        max_length=plans.FIELD_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="People to ask for help, the clinic, crisis lines (988).",
-    )
-    means_safety = forms.CharField(
-        label="Means safety",
-        required=False,
-        max_length=plans.FIELD_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="How the environment is made safer (medications, firearms, other means).",
+    contacts = _plan_field("Contacts", "People to ask for help, the clinic, crisis lines (988).")
+    means_safety = _plan_field(
+        "Means safety",
+        "How the environment is made safer (medications, firearms, other means).",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=MAX_VERSION)
 
