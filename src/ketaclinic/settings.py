@@ -7,6 +7,7 @@ and DATABASE_URL. Every variable is listed in README.md.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -64,7 +65,10 @@ INSTALLED_APPS = [
     "ketaclinic.screening",
     "ketaclinic.measures",
     "ketaclinic.safety",
+    "ketaclinic.treatment",
+    "ketaclinic.booking",
     "ketaclinic.audit",
+    "ketaclinic.interop",
     # audience apps
     "ketaclinic.website",
     "ketaclinic.backoffice",
@@ -197,6 +201,11 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Ketaclinic <no-reply@ketaclin
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute address used in emails ("open the inquiry: <SITE_URL>/staff/...").
 SITE_URL = (envstr("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+# FHIR exports name patients, responses and observations by identifiers in this
+# clinic's own namespace ("<base>/patient", …): keep it when SITE_URL changes.
+FHIR_IDENTIFIER_BASE = (
+    envstr("FHIR_IDENTIFIER_BASE", f"{SITE_URL}/fhir/id") or f"{SITE_URL}/fhir/id"
+).rstrip("/")
 
 # --- background work (django-q2, ORM broker by default) -----------------------
 Q_CLUSTER = {
@@ -276,6 +285,45 @@ SAFETY_FOLLOW_UP_DAYS = envint("SAFETY_FOLLOW_UP_DAYS", 1, minimum=0)
 SAFETY_MAX_ATTEMPTS = envint("SAFETY_MAX_ATTEMPTS", 10, minimum=1)
 SAFETY_BACKOFF_SECONDS = envint("SAFETY_BACKOFF_SECONDS", 20, minimum=1)
 SAFETY_CLAIM_SECONDS = envint("SAFETY_CLAIM_SECONDS", 120, minimum=10)
+# Twilio adapters (ketaclinic.safety.channels.TwilioSMSChannel / TwilioVoiceChannel):
+# account SID, auth token (both can come from *_FILE), the sending number (E.164),
+# the API base (a test double or regional edge may replace it) and the HTTP time-out.
+SAFETY_SMS_ACCOUNT_SID = envstr("SAFETY_SMS_ACCOUNT_SID", "") or ""
+SAFETY_SMS_AUTH_TOKEN = envstr("SAFETY_SMS_AUTH_TOKEN", "") or ""
+SAFETY_SMS_FROM = envstr("SAFETY_SMS_FROM", "") or ""
+SAFETY_SMS_API_BASE = (
+    envstr("SAFETY_SMS_API_BASE", "https://api.twilio.com") or "https://api.twilio.com"
+).rstrip("/")
+SAFETY_SMS_TIMEOUT_SECONDS = envint("SAFETY_SMS_TIMEOUT_SECONDS", 10, minimum=1)
+if SAFETY_SMS_TIMEOUT_SECONDS >= SAFETY_CLAIM_SECONDS:
+    # A claim that ends while the request is still open lets a second worker send too.
+    raise ImproperlyConfigured(
+        "SAFETY_SMS_TIMEOUT_SECONDS must be shorter than SAFETY_CLAIM_SECONDS"
+    )
+if SAFETY_SMS_FROM and not re.fullmatch(r"\+[1-9]\d{6,14}", SAFETY_SMS_FROM):
+    raise ImproperlyConfigured(
+        f"SAFETY_SMS_FROM must be a phone number in E.164 form (+12175550100), "
+        f"not {SAFETY_SMS_FROM!r}"
+    )
+if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", SAFETY_SMS_API_BASE):
+    raise ImproperlyConfigured(
+        f"SAFETY_SMS_API_BASE must be an http(s) address, not {SAFETY_SMS_API_BASE!r}"
+    )
+if PRODUCTION and SAFETY_SECOND_CHANNEL.startswith("ketaclinic.safety.channels.Twilio"):
+    _missing = [
+        name
+        for name in ("SAFETY_SMS_ACCOUNT_SID", "SAFETY_SMS_AUTH_TOKEN", "SAFETY_SMS_FROM")
+        if not envstr(name)
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            "The Twilio second channel needs these environment variables (or their "
+            "*_FILE forms) in production: " + ", ".join(_missing)
+        )
+    if not SAFETY_SMS_API_BASE.startswith("https://"):
+        raise ImproperlyConfigured(
+            "SAFETY_SMS_API_BASE must be https:// in production (it carries the auth token)"
+        )
 
 # --- measures (questionnaire links; clinic policy, issue 5) ---------------------
 # Days a questionnaire link works, days before the one reminder, minutes an in-clinic
@@ -286,6 +334,40 @@ MEASURES_IN_CLINIC_MINUTES = envint("MEASURES_IN_CLINIC_MINUTES", 120, minimum=5
 MEASURES_SMS_ENABLED = envbool("MEASURES_SMS_ENABLED", False)
 # clinic policy: patients see their scores and bands in the portal (otherwise "received")
 MEASURES_PATIENTS_SEE_SCORES = envbool("MEASURES_PATIENTS_SEE_SCORES", False)
+
+# --- booking (calendar and pre-visit emails; clinic policy, issue 6) -------------
+# The calendar's grid: appointments start and end on it (minutes; divides a day).
+BOOKING_SLOT_MINUTES = envint("BOOKING_SLOT_MINUTES", 15, minimum=5)
+if (24 * 60) % BOOKING_SLOT_MINUTES:
+    raise ImproperlyConfigured("BOOKING_SLOT_MINUTES must divide a day (5, 10, 15, 20, 30, 60)")
+# Usual length of a treatment session: check-in, pre-dose vitals, dosing and the
+# observation after it (esketamine: at least 120 minutes, CLINICAL.md §3) ...
+BOOKING_SESSION_MINUTES = envint("BOOKING_SESSION_MINUTES", 150, minimum=BOOKING_SLOT_MINUTES)
+# ... and of a consultation, screening visit or follow-up.
+BOOKING_VISIT_MINUTES = envint("BOOKING_VISIT_MINUTES", 60, minimum=BOOKING_SLOT_MINUTES)
+# Patients are asked to arrive this many minutes before the appointment time.
+BOOKING_ARRIVE_EARLY_MINUTES = envint("BOOKING_ARRIVE_EARLY_MINUTES", 15, minimum=0)
+# The reminder email goes out this many hours before the appointment ("the day
+# before"); a booking made later than that gets no separate reminder.
+BOOKING_REMINDER_HOURS = envint("BOOKING_REMINDER_HOURS", 24, minimum=1)
+# How far ahead an appointment may be booked (catches a mistyped year).
+BOOKING_MAX_DAYS_AHEAD = envint("BOOKING_MAX_DAYS_AHEAD", 365, minimum=1)
+
+# --- treatment (orders and dosing; clinic policy, issue 6, CLINICAL.md §2) -------------
+# A dosing weight must have been measured within this many days of the order.
+TREATMENT_WEIGHT_MAX_AGE_DAYS = envint("TREATMENT_WEIGHT_MAX_AGE_DAYS", 30, minimum=0)
+# Dosing weight in obesity: actual, ideal (Devine) or adjusted (ideal + 0.4 × excess);
+# ideal/adjusted apply from this BMI. Shown on every order.
+TREATMENT_DOSING_WEIGHT_RULE = envstr("TREATMENT_DOSING_WEIGHT_RULE", "actual") or "actual"
+if TREATMENT_DOSING_WEIGHT_RULE not in {"actual", "ideal", "adjusted"}:
+    raise ImproperlyConfigured("TREATMENT_DOSING_WEIGHT_RULE must be actual, ideal or adjusted")
+TREATMENT_OBESITY_BMI = envint("TREATMENT_OBESITY_BMI", 30, minimum=18)
+# Roles whose holders may do the second check of a prepared dose (never the preparer).
+TREATMENT_SECOND_CHECK_ROLES = envlist("TREATMENT_SECOND_CHECK_ROLES", ["nurse", "prescriber"])
+if not set(TREATMENT_SECOND_CHECK_ROLES) <= {"nurse", "prescriber", "medical_director"}:
+    raise ImproperlyConfigured(
+        "TREATMENT_SECOND_CHECK_ROLES may name nurse, prescriber and medical_director only"
+    )
 
 # --- security headers -----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -366,10 +448,15 @@ TEMPLATES[0]["DIRS"] = [
     Path(__file__).resolve().parent / "backoffice" / "templates",
 ]
 
+# Questionnaire link tokens and other secrets in URLs never reach a log: the filter
+# sits on the console handler, and configure_logging adds it to Django's request
+# loggers, gunicorn's access and error logs and every other handler (logfilters.py).
+LOGGING_CONFIG = "ketaclinic.logfilters.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "ketaclinic.logfilters.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

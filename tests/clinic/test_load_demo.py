@@ -17,8 +17,9 @@ def test_load_demo_builds_two_locations_with_staff_of_every_role(capsys):
     call_command("load_demo")
 
     # outbox: two emails per demo inquiry, and one per urgent demo alert (the safety
-    # demo raises one; a demo PHQ-9 with a positive item 9 raises another)
-    assert counts() == [7, 2, 3, 4, 10]
+    # demo raises one; a demo PHQ-9 with a positive item 9 raises another), and a
+    # confirmation per demo appointment of a patient with an email address (6)
+    assert counts() == [7, 2, 3, 4, 16]
     assert ClinicProfile.current().name == "Ketaclinic Demo Clinic"
     assert "frontdesk@demo.ketaclinic.test" in capsys.readouterr().out
     assert Inquiry.objects.filter(is_urgent=True).count() == 1

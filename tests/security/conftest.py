@@ -8,13 +8,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from ketaclinic.accounts.models import EmergencyAccess
-from ketaclinic.measures.domain import assignments
+from ketaclinic.measures.domain import assignments, links
+from ketaclinic.measures.domain.history_links import submit_history
+from ketaclinic.measures.domain.responses import submit_clinician
 from ketaclinic.notifications.models import OutboxMessage
 from ketaclinic.patients.domain import records
+from ketaclinic.patients.domain.self_report import QUESTION_NAMES as QUESTIONS
+from ketaclinic.patients.domain.self_report import ReportValues
 from ketaclinic.safety.domain import oncall
 from ketaclinic.safety.domain.alerts import raise_alert
+from tests.booking.factories import sample_booking
 from tests.factories import UserFactory, make_inquiry
 from tests.patients.factories import PDF_BYTES, make_patient
+from tests.treatment.factories import treatment_sample_args
 
 
 def _each(names, args):
@@ -54,6 +60,14 @@ def sample_args(riverside, settings, tmp_path):
         actor=safety_director,
     )
     assignment = assignments.assign(patient, "phq-9", "weekly")
+    history_link, _token = links.send_history_link(patient)
+    history_report = submit_history(
+        history_link, ReportValues(answers=dict.fromkeys(QUESTIONS, "no"))
+    )
+    booking = sample_booking(riverside, patient)
+    madrs = submit_clinician(
+        patient, "madrs", dict.fromkeys(map(str, range(1, 11)), 1), entered_by=None
+    ).response
     target = UserFactory(email="target@clinic.test", role="nurse", locations=[riverside])
     grant = EmergencyAccess.objects.create(
         user=target,
@@ -99,6 +113,8 @@ def sample_args(riverside, settings, tmp_path):
         "backoffice:patient-record-edit": [patient.pk, "conditions", condition.pk],
         "backoffice:patient-record-remove": [patient.pk, "conditions", condition.pk],
         "backoffice:patient-attachment": [patient.pk, attachment.pk],
+        "backoffice:patient-history-send": [patient.pk],
+        "backoffice:patient-history-report": [patient.pk, history_report.pk],
         **_each(
             [
                 "backoffice:safety-alert",
@@ -109,6 +125,19 @@ def sample_args(riverside, settings, tmp_path):
             [alert.pk],
         ),
         "backoffice:safety-oncall-remove": [shift.pk],
+        **_each(
+            ["backoffice:booking-day", "backoffice:booking-week", "backoffice:booking-new"],
+            [riverside.pk],
+        ),
+        **_each(
+            [
+                "backoffice:booking-detail",
+                "backoffice:booking-cancel",
+                "backoffice:booking-reschedule",
+                "backoffice:booking-outcome",
+            ],
+            [booking.pk],
+        ),
         "backoffice:safety-plan": [patient.pk],
         "portal:questionnaire": ["unknown-token"],
         "portal:start": [assignment.pk],
@@ -122,7 +151,11 @@ def sample_args(riverside, settings, tmp_path):
             [patient.pk],
         ),
         "backoffice:measures-stop": [patient.pk, assignment.pk],
+        **treatment_sample_args(riverside),
         "backoffice:measures-enter": [patient.pk, "madrs"],
+        "backoffice:fhir-questionnaire": ["phq-9"],
+        "backoffice:fhir-patient-responses": [patient.pk],
+        "backoffice:fhir-response": [patient.pk, madrs.pk],
         "backoffice:team-resend": [target.pk],
         "backoffice:team-disable": [target.pk],
         "backoffice:team-enable": [target.pk],

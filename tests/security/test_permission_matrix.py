@@ -44,6 +44,7 @@ def project_permissions() -> set[str]:
             "notifications",
             "audit",
             "accounts",
+            "booking",
             "patients",
             "screening",
             "measures",

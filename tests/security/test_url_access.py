@@ -71,6 +71,7 @@ INBOX_ROLES = {
 RIVERSIDE_READERS = {"frontdesk": 200, "prescriber": 200, "director": 200, "admin": 200}
 PATIENT_READERS = {**RIVERSIDE_READERS, "nurse": 200}
 CLINICAL = {"nurse": 200, "prescriber": 200, "director": 200}
+BOOKERS = {"frontdesk": 200, "nurse": 200, "prescriber": 200, "director": 200}
 
 # name: (method, {persona: outcome})
 ACCESS: dict[str, tuple[str, dict]] = {
@@ -122,6 +123,12 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:patient-portal-access": ("POST", staff(403, **dict.fromkeys(PATIENT_READERS, 302))),
     "backoffice:patient-demographics": ("GET", staff(403, **PATIENT_READERS)),
     "backoffice:patient-medical-history": ("GET", staff(403, **CLINICAL)),
+    # the intake health-history form: sent by the location's staff, reviewed clinically
+    "backoffice:patient-history-send": (
+        "POST",
+        staff(403, frontdesk=302, nurse=302, prescriber=302, director=302),
+    ),
+    "backoffice:patient-history-report": ("GET", staff(403, **CLINICAL)),
     "backoffice:patient-records": ("GET", staff(403, **CLINICAL)),
     "backoffice:patient-record-edit": ("GET", staff(403, **CLINICAL)),
     "backoffice:patient-record-remove": (
@@ -155,6 +162,18 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:safety-oncall": ("GET", staff(403, director=200)),
     "backoffice:safety-oncall-remove": ("POST", staff(403, director=302)),
     "backoffice:safety-plan": ("GET", staff(403, nurse=200, prescriber=200, director=200)),
+    # calendar and bookings (Riverside's calendar, a Riverside booking)
+    "backoffice:booking-home": (
+        "GET",
+        staff(403, **dict.fromkeys([*BOOKERS, "other_frontdesk", "other_prescriber"], 302)),
+    ),
+    "backoffice:booking-day": ("GET", staff(403, **BOOKERS)),
+    "backoffice:booking-week": ("GET", staff(403, **BOOKERS)),
+    "backoffice:booking-new": ("GET", staff(403, **BOOKERS)),
+    "backoffice:booking-detail": ("GET", staff(403, **BOOKERS)),
+    "backoffice:booking-cancel": ("POST", staff(403, **dict.fromkeys(BOOKERS, 400))),
+    "backoffice:booking-reschedule": ("GET", staff(403, **BOOKERS)),
+    "backoffice:booking-outcome": ("POST", staff(403, **dict.fromkeys(BOOKERS, 400))),
     # questionnaires: the patient's link (unknown token here) and the staff pages
     "portal:questionnaire": ("GET", every(404)),
     "portal:home": ("GET", portal(200)),
@@ -169,6 +188,29 @@ ACCESS: dict[str, tuple[str, dict]] = {
     ),
     "backoffice:measures-stop": ("POST", staff(403, nurse=302, prescriber=302, director=302)),
     "backoffice:measures-enter": ("GET", staff(403, nurse=200, prescriber=200, director=200)),
+    # treatment (a ready Riverside patient, an IV course, an order prepared by a nurse
+    # who is none of the personas; POSTs without data answer 400 beside the fields)
+    "backoffice:treatment-patient": ("GET", staff(403, **CLINICAL)),
+    "backoffice:treatment-start": ("GET", staff(403, prescriber=200, director=200)),
+    "backoffice:treatment-rems": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:treatment-course": ("GET", staff(403, **CLINICAL)),
+    "backoffice:treatment-order-new": ("GET", staff(403, prescriber=200, director=200)),
+    "backoffice:treatment-rescue": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:treatment-order": ("GET", staff(403, **CLINICAL)),
+    "backoffice:treatment-order-prepare": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:treatment-order-check": ("POST", staff(403, nurse=400, prescriber=400)),
+    "backoffice:treatment-order-cancel": ("POST", staff(403, prescriber=400, director=400)),
+    "backoffice:treatment-protocols": ("GET", staff(403, **CLINICAL, other_prescriber=200)),
+    "backoffice:treatment-protocol": ("GET", staff(403, **CLINICAL, other_prescriber=200)),
+    "backoffice:treatment-protocol-new": ("GET", staff(403, director=200)),
+    "backoffice:treatment-protocol-revise": ("GET", staff(403, director=200)),
+    # FHIR exports: a questionnaire (no patient data), a Riverside patient's responses
+    "backoffice:fhir-questionnaire": (
+        "GET",
+        staff(403, nurse=200, prescriber=200, director=200, other_prescriber=200),
+    ),
+    "backoffice:fhir-patient-responses": ("GET", staff(403, **CLINICAL)),
+    "backoffice:fhir-response": ("GET", staff(403, **CLINICAL)),
     "backoffice:team": ("GET", staff(403, admin=200)),
     "backoffice:team-invite": ("GET", staff(403, admin=200)),
     "backoffice:team-resend": ("POST", staff(403, admin=302)),

@@ -29,5 +29,8 @@ urlpatterns = [
     path("patients/", include("ketaclinic.backoffice.urls_patients")),
     path("patients/<int:pk>/screening/", include("ketaclinic.backoffice.urls_screening")),
     path("alerts/", include("ketaclinic.backoffice.urls_safety")),
+    path("calendar/", include("ketaclinic.backoffice.urls_booking")),
     path("patients/<int:pk>/measures/", include("ketaclinic.backoffice.urls_measures")),
+    path("treatment/", include("ketaclinic.backoffice.urls_treatment")),
+    path("fhir/", include("ketaclinic.backoffice.urls_interop")),
 ]

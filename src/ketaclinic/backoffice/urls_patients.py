@@ -41,6 +41,16 @@ urlpatterns = [
         name="patient-medical-history",
     ),
     path(
+        "<int:pk>/medical-history/send-form/",
+        views_patients.patient_history_send,
+        name="patient-history-send",
+    ),
+    path(
+        "<int:pk>/medical-history/reports/<int:report_pk>/",
+        views_patients.patient_history_report,
+        name="patient-history-report",
+    ),
+    path(
         "<int:pk>/<patient_record_kind:kind>/",
         views_patients.patient_records,
         name="patient-records",

@@ -21,7 +21,7 @@ from ketaclinic.inquiries.domain import pipeline
 from ketaclinic.inquiries.domain.phone import display_phone
 from ketaclinic.inquiries.domain.queries.inbox import filter_inbox, inquiries_for
 from ketaclinic.inquiries.models import Inquiry, Status
-from ketaclinic.notifications.domain.outbox import retry_failed
+from ketaclinic.notifications.domain.outbox import failed_messages, retry_failed
 from ketaclinic.notifications.models import OutboxMessage
 
 PAGE_SIZE = 50
@@ -206,9 +206,7 @@ def inquiry_note(request: HttpRequest, pk: int, obj: Inquiry) -> HttpResponse:
 @require_GET
 @staff_view("notifications.view_delivery_problems", audit_object_type="notifications.outboxmessage")
 def delivery_problems(request: HttpRequest) -> HttpResponse:
-    failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).order_by(
-        "-created_at"
-    )[:200]
+    failed = failed_messages(200)  # secret links (questionnaire tokens) masked
     return render(request, "backoffice/delivery_problems.html", {"failed": failed})
 
 

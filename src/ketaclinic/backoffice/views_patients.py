@@ -16,6 +16,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,9 +26,14 @@ from ketaclinic.audit.models import Action
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.inquiries.domain.phone import display_phone
 from ketaclinic.inquiries.models import Inquiry
-from ketaclinic.measures.domain.queries import measures_counts, measures_panel  # measures panel
+from ketaclinic.measures.domain import links as measure_links
+from ketaclinic.measures.domain.queries import (  # measures panel
+    history_link_annotations,
+    measures_counts,
+    measures_panel,
+)
 from ketaclinic.patients import forms as patient_forms
-from ketaclinic.patients.domain import intake, records
+from ketaclinic.patients.domain import intake, records, self_report
 from ketaclinic.patients.domain.coding import GROUP_LABELS, coded_conditions, medication_names
 from ketaclinic.patients.domain.errors import AlreadyAPatient, PatientError, StaleRecord
 from ketaclinic.patients.domain.history import treatment_history
@@ -41,6 +47,7 @@ from ketaclinic.patients.models import (
     MedicalHistory,
     Patient,
     PatientAccount,
+    PatientReportedHistory,
 )
 from ketaclinic.safety.domain.queries import safety_counts, safety_panel  # safety panel
 from ketaclinic.screening.domain import consent
@@ -66,6 +73,8 @@ def _patient_overview(request: HttpRequest, pk: int, **_kwargs) -> Patient:
         .select_related("safety_plan__updated_by")  # safety panel
         .annotate(**safety_counts())  # safety panel: no extra query
         .annotate(**measures_counts())  # measures panel: no extra query
+        .annotate(**self_report.report_annotations())  # patient's history report: no query
+        .annotate(**history_link_annotations())  # the open history-form link: no query
         .prefetch_related(
             "conditions",
             "allergies",
@@ -308,6 +317,7 @@ def patient_overview(request: HttpRequest, pk: int, obj: Patient) -> HttpRespons
             else "",
             "can_edit_demographics": user.has_perm("patients.edit_demographics", patient),
             "can_edit_clinical": user.has_perm("patients.edit_clinical", patient),
+            "can_send_history_link": user.has_perm("measures.send_history_link", patient),
             "emergency_grant": _emergency_grant(user, patient),
             **_screening_summary(user, patient),
             **safety_panel(user, patient),  # safety panel
@@ -468,6 +478,108 @@ def patient_medical_history(request: HttpRequest, pk: int, obj: Patient) -> Http
             "form": form,
             "changed": changed,
             "history": history,
+            "pending_report": self_report.pending_reports(patient).first(),
+        },
+        status=status,
+    )
+
+
+# --- the history the patient reports by link, and its review --------------------------
+
+
+@require_POST
+@staff_view("measures.send_history_link", get_object=_patient)
+def patient_history_send(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
+    """Email the patient a link to the intake health-history form (only the link)."""
+    if not obj.email:
+        messages.error(request, "This patient has no email address: add one first.")
+    else:
+        link, _token = measure_links.send_history_link(obj, created_by=request.user)
+        until = timezone.localtime(link.expires_at)
+        messages.success(
+            request,
+            f"Health history form sent to {obj.email}. The link works until "
+            f"{until:%b} {until.day}; answers wait for a nurse or prescriber to review.",
+        )
+    return redirect(reverse("backoffice:patient", args=[obj.pk]) + "#medical")
+
+
+def _report(request: HttpRequest, pk: int, report_pk: int, **_kwargs) -> PatientReportedHistory:
+    return get_object_or_404(
+        PatientReportedHistory.objects.select_related("patient__location", "reviewed_by"),
+        pk=report_pk,
+        patient_id=pk,
+        submitted_at__isnull=False,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("patients.edit_clinical", get_object=_report)
+def patient_history_report(
+    request: HttpRequest, pk: int, report_pk: int, obj: PatientReportedHistory
+) -> HttpResponse:
+    """The patient's own report beside the recorded history; apply chosen answers."""
+    report = obj
+    patient = report.patient
+    history = MedicalHistory.objects.filter(patient=patient).first()
+    rows = self_report.review_rows(report, history)
+    initial = {
+        "apply": [row.name for row in rows if row.suggested],
+        "report_version": report.version,
+        "history_version": history.version if history else 1,
+    }
+    form = patient_forms.HistoryReviewForm(
+        request.POST if request.method == "POST" else None, rows=rows, initial=initial
+    )
+    status = 200
+    if request.method == "POST":
+        if report.reviewed_at is not None:
+            form.is_valid()
+            form.add_error(None, "This report was already reviewed.")
+            status = 409
+        elif form.is_valid():
+            try:
+                self_report.review_report(
+                    report,
+                    actor=request.user,
+                    apply=form.cleaned_data["apply"],
+                    expected_version=form.cleaned_data["report_version"],
+                    history_version=form.cleaned_data["history_version"],
+                )
+            except StaleRecord as exc:
+                report.refresh_from_db()
+                history = MedicalHistory.objects.filter(patient=patient).first()
+                rows = self_report.review_rows(report, history)
+                data = request.POST.copy()
+                data["history_version"] = str(history.version if history else 1)
+                data["report_version"] = str(report.version)
+                form = patient_forms.HistoryReviewForm(data, rows=rows)
+                form.is_valid()
+                form.add_error(None, str(exc))
+                status = 409
+            except PatientError as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                applied = len(report.applied)
+                messages.success(
+                    request,
+                    f"Patient's report reviewed: {applied} answer{'s' if applied != 1 else ''} "
+                    "applied to the medical history.",
+                )
+                return redirect(reverse("backoffice:patient", args=[patient.pk]) + "#medical")
+        else:
+            status = 400
+    return render(
+        request,
+        "backoffice/patient_history_report.html",
+        {
+            "patient": patient,
+            "report": report,
+            "rows": rows,
+            "form": form,
+            "chosen": set(form["apply"].value() or []),
+            "more_pending": self_report.pending_reports(patient).exclude(pk=report.pk).count(),
         },
         status=status,
     )

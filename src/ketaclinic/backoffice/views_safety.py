@@ -23,6 +23,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.safety.domain import alerts as alert_domain
 from ketaclinic.safety.domain import oncall, plans
 from ketaclinic.safety.domain.errors import AlertClosed, SafetyError, StaleRecord
+from ketaclinic.safety.domain.queries import describe_cause
 from ketaclinic.safety.models import Action, Alert, AlertNotification, OnCallShift, SafetyPlan, Tier
 
 PAGE_SIZE = 50
@@ -209,6 +210,7 @@ def _detail(request, alert: Alert, *, close_form=None, status=200) -> HttpRespon
         "backoffice/safety_alert.html",
         {
             "alert": alert,
+            "cause_rows": describe_cause(alert),
             "patient": alert.patient,
             "plan": plan,
             "notifications": notifications,

@@ -3,7 +3,9 @@
 - ``Assignment``: an instrument on a schedule (``domain.schedules``) for one patient.
 - ``ResponseLink``: one questionnaire for one patient, answered once. Only SHA-256
   hashes of its tokens are stored (the email carries the token); a reminder gets a
-  second token (the first email's link keeps working).
+  second token (the first email's link keeps working). The same mechanism sends the
+  patient's intake medical history (``purpose`` "intake_history", no instrument; the
+  answers go to ``history_report``, a ``patients.PatientReportedHistory``).
 - ``Response``: the answers (a draft until ``submitted_at``) and, once submitted, the
   instrument library's score. Clinician-rated scales have no link and an ``entered_by``.
 """
@@ -51,12 +53,27 @@ class LinkStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+class LinkPurpose(models.TextChoices):
+    INSTRUMENT = "instrument", "Questionnaire"
+    INTAKE_HISTORY = "intake_history", "Health history form"
+
+
 class ResponseLink(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="response_links")
     assignment = models.ForeignKey(
         Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="links"
     )
-    instrument_id = models.CharField(max_length=40)
+    purpose = models.CharField(
+        max_length=20, choices=LinkPurpose.choices, default=LinkPurpose.INSTRUMENT
+    )
+    instrument_id = models.CharField(max_length=40, blank=True)  # blank: intake history
+    history_report = models.OneToOneField(
+        "patients.PatientReportedHistory",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="link",
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     reminder_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
@@ -76,7 +93,11 @@ class ResponseLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"link {self.pk} ({self.instrument_id})"
+        return f"link {self.pk} ({self.instrument_id or self.purpose})"
+
+    @property
+    def is_intake_history(self) -> bool:
+        return self.purpose == LinkPurpose.INTAKE_HISTORY
 
     def status_at(self, now) -> str:
         if self.used_at is not None:

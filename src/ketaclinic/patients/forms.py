@@ -17,6 +17,7 @@ from ketaclinic import formfields
 from ketaclinic.accounts.roles import Role
 from ketaclinic.clinic.models import ClinicProfile, Location
 from ketaclinic.inquiries.domain.phone import InvalidPhoneNumber, normalise_phone
+from ketaclinic.patients.domain import self_report
 from ketaclinic.patients.domain.coding import GROUP_LABELS, GROUPS, normalise_code
 from ketaclinic.patients.models import (
     HISTORY_QUESTIONS,
@@ -27,6 +28,7 @@ from ketaclinic.patients.models import (
     InteractionClass,
     OtherTreatmentKind,
     PatientStatus,
+    ReportAnswer,
     Sex,
     TrialOutcome,
 )
@@ -302,6 +304,130 @@ class MedicalHistoryForm(forms.Form):
 
     def note_fields(self):
         return [self["substance_use_notes"]]
+
+
+# --- the patient's own history (intake form by link) ---------------------------------
+
+
+class PatientHistoryForm(forms.Form):
+    """The intake history in the patient's words: yes / no / not sure for each question
+    (any may be left for later), weight and height optional in either unit, no blood
+    pressure. Conversion and limits come from ``patients.domain.self_report``."""
+
+    weight = forms.DecimalField(
+        label="Weight",
+        required=False,
+        min_value=0,
+        max_digits=5,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
+    )
+    weight_unit = forms.ChoiceField(
+        label="Weight unit", choices=[("kg", "kg"), ("lb", "lb")], required=False
+    )
+    height = forms.DecimalField(
+        label="Height",
+        required=False,
+        min_value=0,
+        max_digits=5,
+        decimal_places=1,
+        help_text="In inches: 5 feet 7 inches is 67 inches.",
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
+    )
+    height_unit = forms.ChoiceField(
+        label="Height unit", choices=[("cm", "cm"), ("in", "inches")], required=False
+    )
+
+    def __init__(self, *args, units=("kg", "cm"), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["weight_unit"].initial, self.fields["height_unit"].initial = units
+        for number, name in enumerate(self_report.QUESTION_NAMES, 1):
+            text, hint = self_report.PATIENT_QUESTIONS[name]
+            field = forms.ChoiceField(
+                label=text,
+                help_text=hint,
+                required=False,
+                choices=ReportAnswer.choices,
+                widget=forms.RadioSelect,
+            )
+            field.number = number
+            self.fields[name] = field
+        self.total_questions = len(self_report.QUESTION_NAMES)
+
+    @staticmethod
+    def initial_from(report) -> dict:
+        if report is None:
+            return {}
+        return {**report.answers, **report.measurements}
+
+    def clean(self):
+        data = super().clean()
+        for value_name, unit_name, convert, target, (low, high) in (
+            ("weight", "weight_unit", self_report.to_kg, "weight_kg", self_report.WEIGHT_KG_RANGE),
+            ("height", "height_unit", self_report.to_cm, "height_cm", self_report.HEIGHT_CM_RANGE),
+        ):
+            value = data.get(value_name)
+            unit = data.get(unit_name) or self.fields[unit_name].initial
+            data[target] = None
+            if value is None:
+                continue
+            converted = convert(value, unit)
+            if not low <= converted <= high:
+                shown = "weight" if value_name == "weight" else "height"
+                self.add_error(
+                    value_name,
+                    f"Please check your {shown}: {value} {unit} is outside what we can record. "
+                    "You can also leave it empty.",
+                )
+                continue
+            data[target] = converted
+        return data
+
+    def report_values(self) -> self_report.ReportValues:
+        data = self.cleaned_data
+        return self_report.ReportValues(
+            answers={name: data.get(name) or "" for name in self_report.QUESTION_NAMES},
+            weight_kg=data.get("weight_kg"),
+            height_cm=data.get("height_cm"),
+            measurements={
+                "weight": "" if data.get("weight") is None else str(data["weight"]),
+                "weight_unit": data.get("weight_unit") or "",
+                "height": "" if data.get("height") is None else str(data["height"]),
+                "height_unit": data.get("height_unit") or "",
+            },
+        )
+
+    def add_missing_errors(self, errors) -> None:
+        for name, message in errors.items():
+            self.add_error(name if name in self.fields else None, message)
+
+    def measurement_pairs(self):
+        return [(self["weight"], self["weight_unit"]), (self["height"], self["height_unit"])]
+
+    def sections(self):
+        result = []
+        for title, names in self_report.SECTIONS:
+            questions = []
+            for name in names:
+                bound = self[name]
+                bound.number = self.fields[name].number
+                questions.append(bound)
+            result.append((title, questions))
+        return result
+
+
+class HistoryReviewForm(forms.Form):
+    """Which of the patient's answers to apply, on the versions the reviewer saw."""
+
+    apply = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    report_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    history_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, rows=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["apply"].choices = [(row.name, row.label) for row in rows if row.applicable]
 
 
 # --- record kinds -----------------------------------------------------------------------

@@ -536,3 +536,88 @@ class PatientAccount(models.Model):
 
     def __str__(self) -> str:
         return f"Portal account of patient {self.patient_id}"
+
+
+class ReportAnswer(models.TextChoices):
+    """A patient's answer to a history question: "not sure" is an answer, not a gap."""
+
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNSURE = "unsure", "Not sure"
+
+
+class ReportSource(models.TextChoices):
+    PATIENT_LINK = "patient_link", "The patient, by emailed link"
+
+
+class PatientReportedHistory(models.Model):
+    """The medical history as the patient reported it (self-report), kept apart from
+    the staff-recorded ``MedicalHistory`` until a staff member reviews it.
+
+    ``answers`` holds question name → "yes" / "no" / "unsure" (names from
+    ``HISTORY_QUESTIONS``), and ``measurements`` what was typed for weight and height
+    with its unit; ``weight_kg`` / ``height_cm`` are the converted values. A draft
+    until ``submitted_at``. Review (``patients.domain.self_report.review_report``)
+    applies the answers staff choose to the medical history and records who and when.
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="reported_histories"
+    )
+    source = models.CharField(
+        max_length=20, choices=ReportSource.choices, default=ReportSource.PATIENT_LINK
+    )
+    answers = models.JSONField(default=dict, blank=True)
+    measurements = models.JSONField(default=dict, blank=True)
+    weight_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("20")), MaxValueValidator(Decimal("400"))],
+    )
+    height_cm = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("100")), MaxValueValidator(Decimal("250"))],
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    applied = models.JSONField(
+        default=list, blank=True, help_text="The fields applied to the medical history."
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-submitted_at", "-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["patient", "reviewed_at", "submitted_at"], name="reported_history_idx"
+            )
+        ]
+        verbose_name_plural = "patient-reported histories"
+
+    def __str__(self) -> str:
+        return f"Medical history reported by patient {self.patient_id}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.submitted_at is None
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.submitted_at is not None and self.reviewed_at is None
+
+    @property
+    def location_id(self):
+        """The patient's location: what the location predicates look at."""
+        return self.patient.location_id

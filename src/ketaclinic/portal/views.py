@@ -4,8 +4,13 @@ The link is the patient's identity: one patient, one questionnaire, one response
 pages show nothing of the patient, are never cached (no-store) and log nothing about
 the answers. Expired or used links answer 410, unknown or tampered ones 404: always a
 calm page, never an error. Every page shows the crisis resources and says plainly that
-answers are not watched in real time; after answers with suicidal ideation, the
-crisis resources come first on the same page.
+answers are not watched in real time; after answers with suicidal ideation — sent, or
+only saved to finish later — the crisis resources come first on the same page.
+
+The same link mechanism carries the intake health-history form (``purpose``
+"intake_history"): the same URL, closed pages and no-store, with the patient's
+history questions (yes / no / not sure, weight and height optional) instead of an
+instrument. What the patient sends waits for staff review (``patients.domain.self_report``).
 
 A patient with a portal account (signed in by a one-time code sent to their email)
 also has ``/q/me/``: their questionnaires (each "answer now" makes a fresh link and
@@ -26,13 +31,16 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ketaclinic.measures.domain import links
+from ketaclinic.clinic.models import ClinicProfile
+from ketaclinic.measures.domain import history_links, links
 from ketaclinic.measures.domain.errors import Incomplete, LinkClosed
-from ketaclinic.measures.domain.responses import save_partial, submit
+from ketaclinic.measures.domain.responses import save_draft, submit
 from ketaclinic.measures.forms import InstrumentForm
 from ketaclinic.measures.instruments import AnswerError, UnknownInstrument, load
 from ketaclinic.measures.models import Assignment, Channel, LinkStatus, Response, ResponseLink
-from ketaclinic.patients.domain import portal_access
+from ketaclinic.patients.domain import portal_access, self_report
+from ketaclinic.patients.domain.errors import PatientError
+from ketaclinic.patients.forms import PatientHistoryForm
 
 CLOSED_STATUS = {links.EXPIRED: 410, links.USED: 410, links.UNKNOWN: 404, links.TAMPERED: 404}
 
@@ -56,8 +64,11 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     if not opened.ok:
         return _closed(request, opened.reason)
     link = opened.link
+    if link.is_intake_history:
+        return _history(request, link)
     instrument = load(link.instrument_id)
     saved = False
+    crisis_first = False
     status = 200
     if request.method == "POST":
         form = InstrumentForm(request.POST, instrument=instrument)
@@ -67,7 +78,7 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
             answers = form.answers()
             try:
                 if request.POST.get("action") == "save":
-                    save_partial(link, answers)
+                    crisis_first = save_draft(link, answers).shows_crisis
                     saved = True
                 else:
                     outcome = submit(link, answers)
@@ -81,7 +92,7 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
             except LinkClosed as closed:
                 return _closed(request, closed.reason)
             except Incomplete as incomplete:
-                save_partial(link, answers)
+                crisis_first = save_draft(link, answers).shows_crisis
                 saved = True
                 form.add_item_errors(incomplete.errors)
                 status = 400
@@ -98,7 +109,55 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
         render(
             request,
             "portal/questionnaire.html",
-            {"form": form, "instrument": instrument, "link": link, "saved": saved},
+            {
+                "form": form,
+                "instrument": instrument,
+                "link": link,
+                "saved": saved,
+                "crisis_first": crisis_first,
+            },
+            status=status,
+        )
+    )
+
+
+def _history(request: HttpRequest, link) -> HttpResponse:
+    """The intake health-history form (GET, save for later, send)."""
+    units = self_report.default_units(ClinicProfile.current().phone_region)
+    saved = False
+    status = 200
+    if request.method == "POST":
+        form = PatientHistoryForm(request.POST, units=units)
+        if not form.is_valid():
+            status = 400
+        else:
+            values = form.report_values()
+            try:
+                if request.POST.get("action") == "save":
+                    history_links.save_history_draft(link, values)
+                    saved = True
+                else:
+                    history_links.submit_history(link, values)
+                    return _private(render(request, "portal/thanks.html", {"crisis_first": False}))
+            except LinkClosed as closed:
+                return _closed(request, closed.reason)
+            except self_report.IncompleteReport as incomplete:
+                history_links.save_history_draft(link, values)
+                saved = True
+                form.add_missing_errors(incomplete.errors)
+                status = 400
+            except PatientError as error:
+                form.add_error(error.field if error.field in form.fields else None, str(error))
+                status = 400
+    else:
+        form = PatientHistoryForm(
+            units=units, initial=PatientHistoryForm.initial_from(link.history_report)
+        )
+    return _private(
+        render(
+            request,
+            "portal/history.html",
+            {"form": form, "link": link, "saved": saved},
             status=status,
         )
     )

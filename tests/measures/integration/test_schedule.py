@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -59,6 +60,8 @@ def test_email_has_only_a_link(patient):
     assert message.kind == "measures_link"
     text = (message.subject + message.body).lower()
     assert "https://clinic.example/q/" in text
+    # the random token may spell anything ("gad"): look at the words around the link
+    text = re.sub(r"https://clinic\.example/q/\S+", "<link>", text)
     for word in [*HEALTH_WORDS, "dana", "quill"]:
         assert word not in text, word
 

@@ -5,6 +5,11 @@ them keyed by SECRET_KEY. Only SHA-256 hashes of tokens are stored, so the datab
 alone cannot open a questionnaire. ``open_link`` tells a tampered token (signature
 wrong) from an unknown one (signature right, no such link), then checks used / expired.
 Emails carry only the link (no instrument name, no health details).
+
+One mechanism for every kind of link: a questionnaire (``purpose`` "instrument") or the
+patient's intake medical history (``purpose`` "intake_history", sent by
+``send_history_link``). Both expire after ``MEASURES_LINK_DAYS``, get one reminder
+and are answered once.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ketaclinic.measures.models import Channel, LinkStatus, ResponseLink
+from ketaclinic.measures.models import Channel, LinkPurpose, LinkStatus, ResponseLink
 from ketaclinic.notifications.domain.outbox import enqueue_email
 
 log = logging.getLogger(__name__)
@@ -101,13 +106,20 @@ def create_link(
     assignment=None,
     created_by=None,
     now: datetime | None = None,
+    purpose: str = LinkPurpose.INSTRUMENT,
+    history_report=None,
 ) -> tuple[ResponseLink, str]:
     """Make a link and send it (email: through the outbox, in this transaction).
 
     Returns the link and its token (the only moment the token exists in clear)."""
     from ketaclinic.measures.instruments import load
 
-    load(instrument_id)  # unknown instrument: UnknownInstrument
+    if purpose == LinkPurpose.INSTRUMENT:
+        load(instrument_id)  # unknown instrument: UnknownInstrument
+    elif purpose == LinkPurpose.INTAKE_HISTORY:
+        instrument_id = ""
+    else:
+        raise ValueError(f"unknown link purpose {purpose!r}")
     now = now or timezone.now()
     if channel == Channel.IN_CLINIC:
         expires = now + timedelta(minutes=settings.MEASURES_IN_CLINIC_MINUTES)
@@ -118,6 +130,8 @@ def create_link(
         link = ResponseLink.objects.create(
             patient=patient,
             assignment=assignment,
+            purpose=purpose,
+            history_report=history_report,
             instrument_id=instrument_id,
             token_hash=token_hash(token),
             channel=channel,
@@ -146,10 +160,11 @@ def deliver(link: ResponseLink, token: str, *, reminder: bool) -> None:
         return
     clinic = _clinic_name()
     until = timezone.localtime(link.expires_at).strftime("%B %-d, %Y at %-I:%M %p")
+    what = "form" if link.purpose == LinkPurpose.INTAKE_HISTORY else "questionnaire"
     opening = (
-        "A reminder: a short questionnaire from your care team is still waiting for you."
+        f"A reminder: a short {what} from your care team is still waiting for you."
         if reminder
-        else f"Your care team at {clinic} has sent you a short questionnaire."
+        else f"Your care team at {clinic} has sent you a short {what}."
     )
     body = (
         f"{opening}\n\n"
@@ -161,9 +176,46 @@ def deliver(link: ResponseLink, token: str, *, reminder: bool) -> None:
         dedup_key=f"measures.link:{link.pk}:{'reminder' if reminder else 'sent'}",
         kind="measures_link",
         to=link.patient.email,
-        subject=f"{'Reminder: ' if reminder else ''}A questionnaire from {clinic}",
+        subject=f"{'Reminder: ' if reminder else ''}A {what} from {clinic}",
         body=body,
     )
+
+
+def send_history_link(
+    patient, *, created_by=None, channel: str = Channel.EMAIL, now: datetime | None = None
+) -> tuple[ResponseLink, str]:
+    """Send the patient the intake medical-history form (one link at a time).
+
+    An earlier history link still open is closed (marked expired) and its draft moves
+    to the new link, so the patient keeps what they already answered and only the
+    newest email works."""
+    from ketaclinic.patients.domain.self_report import open_draft
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        earlier = list(
+            ResponseLink.objects.select_for_update()
+            .filter(
+                patient=patient,
+                purpose=LinkPurpose.INTAKE_HISTORY,
+                used_at__isnull=True,
+                expired_at__isnull=True,
+            )
+            .order_by("pk")
+        )
+        ResponseLink.objects.filter(pk__in=[old.pk for old in earlier]).update(expired_at=now)
+        draft = open_draft(patient)
+        if draft is not None:
+            ResponseLink.objects.filter(history_report=draft).update(history_report=None)
+        return create_link(
+            patient,
+            "",
+            channel=channel,
+            created_by=created_by,
+            now=now,
+            purpose=LinkPurpose.INTAKE_HISTORY,
+            history_report=draft,
+        )
 
 
 def _clinic_name() -> str:

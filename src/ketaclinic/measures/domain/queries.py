@@ -9,9 +9,18 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ketaclinic.measures.instruments import UnknownInstrument, load
-from ketaclinic.measures.models import Assignment, Response, ResponseLink
+from ketaclinic.measures.models import Assignment, LinkPurpose, Response, ResponseLink
 
 RESPONSE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ItemAnswer:
+    item_id: str
+    text: str
+    value: object
+    label: str  # the answer's wording ("Several days"), "" when unknown
+    flagged: bool  # this answer alone sets one of the instrument's flags (e.g. item 9)
 
 
 @dataclass
@@ -20,7 +29,7 @@ class ResultRow:
     name: str
     baseline: Response | None
     change: float | None
-    items: list[tuple[str, str, object]]  # (item id, text, answer)
+    items: list[ItemAnswer]
 
     @property
     def is_baseline(self) -> bool:
@@ -47,12 +56,31 @@ def result_rows(responses: list[Response]) -> list[ResultRow]:
         change = None
         if baseline is not None and response.total is not None and baseline.pk != response.pk:
             change = round(response.total - baseline.total, 1)
-        try:
-            texts = {item.id: item.text for item in load(response.instrument_id).items}
-        except UnknownInstrument:  # a definition removed since: show item numbers
-            texts = {}
-        items = [(key, texts.get(key, key), value) for key, value in response.answers.items()]
+        items = item_answers(response.instrument_id, response.answers)
         rows.append(ResultRow(response, _name(response.instrument_id), baseline, change, items))
+    return rows
+
+
+def item_answers(instrument_id: str, answers: dict) -> list[ItemAnswer]:
+    """Each answer with its item's text, the answer's wording, and whether it alone sets
+    a flag of the instrument (PHQ-9 item 9 > 0): what a clinician reads first."""
+    try:
+        instrument = load(instrument_id)
+    except UnknownInstrument:  # a definition removed since: show item numbers
+        return [ItemAnswer(key, key, value, "", False) for key, value in answers.items()]
+    items = {item.id: item for item in instrument.items}
+    item_flags = [flag for flag in instrument.definition.flags if flag.on == "any_item"]
+    rows = []
+    for key, value in answers.items():
+        item = items.get(key)
+        labels = {option.value: option.label for option in item.options} if item else {}
+        flagged = isinstance(value, int | float) and any(
+            key in flag.items
+            and (value > flag.threshold if flag.op == ">" else value >= flag.threshold)
+            for flag in item_flags
+        )
+        text = item.text if item else key
+        rows.append(ItemAnswer(key, text, value, labels.get(value, ""), flagged))
     return rows
 
 
@@ -75,7 +103,9 @@ def patient_measures(patient) -> dict:
     for assignment in assignments:
         assignment.name = _name(assignment.instrument_id)
     for link in links:
-        link.name = _name(link.instrument_id)
+        link.name = (
+            LinkPurpose(link.purpose).label if link.is_intake_history else _name(link.instrument_id)
+        )
     return {"assignments": assignments, "links": links, "results": result_rows(submitted)}
 
 
@@ -101,9 +131,27 @@ def measures_counts() -> dict:
     )
     return {
         "measures_active_assignments": _count(Assignment, active=True),
-        "measures_open_links": _count(ResponseLink, used_at__isnull=True, expired_at__isnull=True),
+        "measures_open_links": _count(
+            ResponseLink,
+            purpose=LinkPurpose.INSTRUMENT,
+            used_at__isnull=True,
+            expired_at__isnull=True,
+        ),
         "measures_last_response_at": Subquery(last),
     }
+
+
+def history_link_annotations() -> dict:
+    """Annotation for a Patient queryset: when the patient's open health-history link
+    expires (None: no such link waiting), for the overview's medical-history panel."""
+    open_links = ResponseLink.objects.filter(
+        patient=OuterRef("pk"),
+        purpose=LinkPurpose.INTAKE_HISTORY,
+        used_at__isnull=True,
+        expired_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).order_by("-expires_at")
+    return {"history_link_open_until": Subquery(open_links.values("expires_at")[:1])}
 
 
 def measures_panel(user, patient) -> dict:

@@ -9,6 +9,18 @@ for item-based ideation, the C-SSRS screener by its risk, mania by the ASRM flag
 the YMRS rise rule. Tiers come from ``safety.domain.tiers``; the "previous answer" is
 the same item in the patient's previous submitted response of the same instrument.
 
+Partial answers (CLINICAL.md §7: crisis resources "at once"): ``save_draft`` (and
+``save_partial``) also checks the item-level suicidal-ideation rules on the answers
+given so far — ``SUICIDAL_IDEATION_ITEMS`` and any C-SSRS yes, never the rules that
+need a complete score (ASRM total, YMRS rise) — and raises the same alert, with the
+same tier rules, in the draft's transaction. Every alert of a response has one
+de-duplication key per kind (``measures.response:<id>:<kind>``), so a second save
+and the final submit find it instead of raising another. A later, worse tier (a
+same-day answer saved part-way, an urgent one sent) raises the existing alert's
+tier in place (``safety.domain.alerts.raise_tier``) while nobody has it in hand;
+once acknowledged or closed, the worse answer gets its own alert
+(``...:<kind>:<tier>``). A better answer later never lowers an alert.
+
 Baseline (interim rule, until sessions exist): the patient's FIRST submitted valid
 response of the instrument. CLINICAL.md §6 defines it as the last score within 14 days
 before the first dose; the sessions issue replaces ``baseline_for``.
@@ -26,10 +38,11 @@ from django.utils import timezone
 from ketaclinic.measures.domain import links
 from ketaclinic.measures.domain.errors import Incomplete, LinkClosed, MeasuresError
 from ketaclinic.measures.instruments import AnswerError, ScoreResult, load, ymrs_rise
-from ketaclinic.measures.models import Response, ResponseLink
-from ketaclinic.safety.domain.alerts import raise_alert
+from ketaclinic.measures.instruments.cssrs import cssrs_screener
+from ketaclinic.measures.models import LinkPurpose, Response, ResponseLink
+from ketaclinic.safety.domain.alerts import raise_alert, raise_tier
 from ketaclinic.safety.domain.tiers import tier_for_mania, tier_for_suicidal_ideation
-from ketaclinic.safety.models import Kind
+from ketaclinic.safety.models import TIER_ORDER, Alert, Kind, Tier
 
 # instrument id → (item, lowest positive answer, source)
 SUICIDAL_IDEATION_ITEMS: dict[str, tuple[str, int, str]] = {
@@ -41,6 +54,9 @@ CSSRS = "cssrs-screener"  # CLINICAL.md §7: any C-SSRS yes; tier by risk
 ASRM_FLAG = "mania"  # CLINICAL.md §6/§7: ASRM ≥ 6 (flag in the definition)
 YMRS = "ymrs"  # CLINICAL.md §6: rise ≥ 12 or +50 % from baseline (instruments.ymrs_rise)
 IDEATION_FLAGS = frozenset({"suicidal_ideation", "suicidal_behaviour"})
+CSSRS_YES_ITEMS = frozenset({"1", "2", "3", "4", "5", "6"})  # "6_recent" qualifies 6
+PARTLY = "partly: saved before the questionnaire was sent"
+FULLY = "in full: the questionnaire was sent"
 
 
 @dataclass
@@ -78,10 +94,25 @@ def clean_answers(instrument, answers: Mapping[str, object]) -> dict[str, int]:
     return cleaned
 
 
-def save_partial(link: ResponseLink, answers: Mapping[str, object], *, now=None) -> Response:
-    """Keep the answers given so far as a draft (replacing the previous draft)."""
+@dataclass
+class Draft:
+    """A partial save: the draft, and what its answers so far call for."""
+
+    response: Response
+    ideation: bool = False  # an item-level suicidal-ideation answer among those given
+    alerts: list = field(default_factory=list)
+
+    @property
+    def shows_crisis(self) -> bool:
+        return self.ideation
+
+
+def save_draft(link: ResponseLink, answers: Mapping[str, object], *, now=None) -> Draft:
+    """Keep the answers given so far as a draft (replacing the previous draft) and, in
+    the same transaction, raise the alert an item-level suicidal-ideation answer
+    among them calls for (see the module docstring)."""
     now = now or timezone.now()
-    instrument = load(link.instrument_id)
+    instrument = load(_instrument_id(link))
     cleaned = clean_answers(instrument, answers)
     with transaction.atomic():
         current = _lock_open(link, now)
@@ -89,14 +120,54 @@ def save_partial(link: ResponseLink, answers: Mapping[str, object], *, now=None)
         response.answers = cleaned
         response.updated_at = now
         response.save(update_fields=["answers", "updated_at"])
-    return response
+        finding = partial_ideation(instrument, response, cleaned, now=now)
+        alerts = []
+        if finding is not None:
+            tier, cause = finding
+            alerts.append(_raise(response, Kind.SUICIDAL_IDEATION, tier, cause, now=now))
+    return Draft(response, ideation=finding is not None, alerts=alerts)
+
+
+def save_partial(link: ResponseLink, answers: Mapping[str, object], *, now=None) -> Response:
+    """``save_draft``, returning only the draft."""
+    return save_draft(link, answers, now=now).response
+
+
+def partial_ideation(
+    instrument, response: Response, answers: Mapping[str, int], *, now: datetime
+) -> tuple[str, dict] | None:
+    """(tier, cause) for an item-level suicidal-ideation answer among partial answers.
+
+    Only rules that one answer decides: the ideation item of ``SUICIDAL_IDEATION_ITEMS``
+    and any C-SSRS yes (its risk from the yes answers given, skip logic ignored: a yes
+    is never dropped, and an unanswered "within 3 months?" counts as recent, as in
+    ``cssrs_screener``). Totals-based rules (ASRM, YMRS) wait for the complete form."""
+    instrument_id = instrument.id
+    base_cause = {"instrument": instrument_id, "response": response.pk, "answered": PARTLY}
+    if instrument_id == CSSRS:
+        yes = sorted(k for k, v in answers.items() if v == 1 and k in CSSRS_YES_ITEMS)
+        if not yes:
+            return None
+        risk = cssrs_screener(instrument.definition, answers).risk
+        tier = tier_for_suicidal_ideation(None, None, cssrs_risk=risk) or Tier.URGENT
+        return tier, {**base_cause, "risk": risk, "yes": yes}
+    if instrument_id not in SUICIDAL_IDEATION_ITEMS:
+        return None
+    item, threshold, source = SUICIDAL_IDEATION_ITEMS[instrument_id]
+    current = answers.get(item)
+    previous = _previous_submitted(response, before=now)
+    before = previous.answers.get(item) if previous else None
+    tier = tier_for_suicidal_ideation(current, before, threshold=threshold)
+    if tier is None:
+        return None
+    return tier, {**base_cause, "item": item, "answer": current, "previous": before, "rule": source}
 
 
 def submit(link: ResponseLink, answers: Mapping[str, object], *, now=None) -> Outcome:
     """Score and store the patient's answers, close the link, raise alerts: one
     transaction. Raises ``LinkClosed``, ``Incomplete`` or ``AnswerError``."""
     now = now or timezone.now()
-    instrument = load(link.instrument_id)
+    instrument = load(_instrument_id(link))
     with transaction.atomic():
         current = _lock_open(link, now)
         result = _score(instrument, answers)
@@ -127,6 +198,12 @@ def submit_clinician(
         _store(response, result, now)
         alerts = raise_alerts(response, result, now=now)
     return Outcome(response, result, alerts)
+
+
+def _instrument_id(link: ResponseLink) -> str:
+    if link.purpose != LinkPurpose.INSTRUMENT:
+        raise MeasuresError("This link is not for a questionnaire.")
+    return link.instrument_id
 
 
 def _lock_open(link: ResponseLink, now: datetime) -> ResponseLink:
@@ -180,6 +257,21 @@ def previous_response(response: Response) -> Response | None:
             instrument_id=response.instrument_id,
             submitted_at__isnull=False,
             submitted_at__lte=response.submitted_at,
+        )
+        .exclude(pk=response.pk)
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+
+
+def _previous_submitted(response: Response, *, before: datetime) -> Response | None:
+    """The patient's last submitted response of the instrument before ``before``."""
+    return (
+        Response.objects.filter(
+            patient_id=response.patient_id,
+            instrument_id=response.instrument_id,
+            submitted_at__isnull=False,
+            submitted_at__lte=before,
         )
         .exclude(pk=response.pk)
         .order_by("-submitted_at", "-id")
@@ -245,30 +337,51 @@ def raise_alerts(response: Response, result: ScoreResult, *, now: datetime) -> l
     if mania_cause is not None:
         tier = tier_for_mania(has_bipolar(response.patient))
         found.append((Kind.MANIA, tier, mania_cause))
-    return [
-        raise_alert(
-            response.patient,
-            kind=kind,
-            tier=tier,
-            cause=cause,
-            source_type="measures.response",
-            source_id=response.pk,
-            dedup_key=f"measures.response:{response.pk}:{kind}",
-            now=now,
-        )
-        for kind, tier, cause in found
-    ]
+    return [_raise(response, kind, tier, cause, now=now) for kind, tier, cause in found]
+
+
+def alert_key(response: Response, kind: str) -> str:
+    """One alert per response and kind, whether raised by a partial save or the submit."""
+    return f"measures.response:{response.pk}:{kind}"
+
+
+def _raise(response: Response, kind: str, tier: str, cause: dict, *, now: datetime) -> Alert:
+    """Raise the alert of (response, kind) once; a worse tier later raises that
+    alert's tier in place, or, when it is already in someone's hands, a new alert."""
+    key = alert_key(response, kind)
+    existing = Alert.objects.filter(dedup_key=key).first()
+    if existing is not None:
+        if TIER_ORDER[Tier(tier)] >= TIER_ORDER[Tier(existing.tier)]:
+            return existing  # the same or a milder finding: already raised
+        if raise_tier(existing, tier, cause={"answered": FULLY, **cause}, now=now):
+            return existing
+        key = f"{key}:{tier}"
+        cause = {**cause, "follows_alert": existing.pk}
+    return raise_alert(
+        response.patient,
+        kind=kind,
+        tier=tier,
+        cause=cause,
+        source_type="measures.response",
+        source_id=response.pk,
+        dedup_key=key,
+        now=now,
+    )
 
 
 __all__ = [
     "AnswerError",
+    "Draft",
     "Incomplete",
     "LinkClosed",
     "MeasuresError",
     "Outcome",
+    "alert_key",
     "baseline_for",
     "clean_answers",
+    "partial_ideation",
     "raise_alerts",
+    "save_draft",
     "save_partial",
     "submit",
     "submit_clinician",

@@ -6,7 +6,8 @@ validated on construction).
   the ``ordinalValue`` extension carrying the score; skip logic becomes ``enableWhen``;
   the LOINC panel code, where known, is the Questionnaire's ``code``.
 - ``to_fhir_response(instrument, result, patient_reference, authored)``: a
-  QuestionnaireResponse with the answered items.
+  QuestionnaireResponse with the answered items, pointing at the Questionnaire of the
+  result's ``instrument_version``.
 - ``to_fhir_total_observation(instrument, result, patient_reference, authored)``: an
   Observation (category ``survey``) for the total, coded with the LOINC total code where
   known (PHQ-9 44261-6, GAD-7 70274-6) and with a local code otherwise; the C-SSRS
@@ -15,12 +16,17 @@ validated on construction).
   value but a ``dataAbsentReason`` and a note saying why.
 
 Canonical URLs and local code systems live under ``base`` (default ``urn:ketaclinic``).
+``patient_reference`` is a reference string (``"Patient/123"``) or a Reference as a dict
+(e.g. with an ``identifier``); ``resource_id`` and ``identifier`` (a dict) are optional
+on responses and observations, for exports that must be re-imported without duplicates.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.questionnaire import Questionnaire
@@ -113,6 +119,23 @@ def to_fhir_questionnaire(instrument: Instrument, *, base: str = DEFAULT_BASE) -
     return Questionnaire.model_validate(resource)
 
 
+def _subject(patient_reference: str | Mapping[str, Any]) -> dict:
+    if isinstance(patient_reference, str):
+        return {"reference": patient_reference}
+    return dict(patient_reference)
+
+
+def _with_ids(
+    resource: dict, resource_id: str | None, identifier: Mapping | None, *, many: bool
+) -> dict:
+    """Set ``id`` and ``identifier`` (a list where the resource allows several)."""
+    if resource_id is not None:
+        resource["id"] = resource_id
+    if identifier is not None:
+        resource["identifier"] = [dict(identifier)] if many else dict(identifier)
+    return resource
+
+
 def _check_result(instrument: Instrument, result: ScoreResult) -> None:
     if result.instrument_id != instrument.id:
         raise ValueError(f"the result is for {result.instrument_id!r}, not {instrument.id!r}")
@@ -121,9 +144,11 @@ def _check_result(instrument: Instrument, result: ScoreResult) -> None:
 def to_fhir_response(
     instrument: Instrument,
     result: ScoreResult,
-    patient_reference: str,
+    patient_reference: str | Mapping[str, Any],
     authored: datetime,
     *,
+    resource_id: str | None = None,
+    identifier: Mapping[str, Any] | None = None,
     base: str = DEFAULT_BASE,
 ) -> QuestionnaireResponse:
     _check_result(instrument, result)
@@ -144,13 +169,15 @@ def to_fhir_response(
     ]
     resource = {
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": f"{questionnaire_url(instrument, base)}|{instrument.version}",
+        "questionnaire": f"{questionnaire_url(instrument, base)}|{result.instrument_version}",
         "status": "completed",
-        "subject": {"reference": patient_reference},
+        "subject": _subject(patient_reference),
         "authored": _aware(authored),
         "item": items,
     }
-    return QuestionnaireResponse.model_validate(resource)
+    return QuestionnaireResponse.model_validate(
+        _with_ids(resource, resource_id, identifier, many=False)
+    )
 
 
 def _score_quantity(value: int | float) -> dict:
@@ -160,10 +187,12 @@ def _score_quantity(value: int | float) -> dict:
 def to_fhir_total_observation(
     instrument: Instrument,
     result: ScoreResult,
-    patient_reference: str,
+    patient_reference: str | Mapping[str, Any],
     authored: datetime,
     *,
     response_reference: str | None = None,
+    resource_id: str | None = None,
+    identifier: Mapping[str, Any] | None = None,
     base: str = DEFAULT_BASE,
 ) -> Observation:
     _check_result(instrument, result)
@@ -180,7 +209,7 @@ def to_fhir_total_observation(
         "status": "final",
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey"}]}],
         "code": {"coding": [coding], "text": f"{instrument.name} {label}"},
-        "subject": {"reference": patient_reference},
+        "subject": _subject(patient_reference),
         "effectiveDateTime": _aware(authored),
     }
     if is_risk:
@@ -218,4 +247,4 @@ def to_fhir_total_observation(
         resource["component"] = components
     if response_reference:
         resource["derivedFrom"] = [{"reference": response_reference}]
-    return Observation.model_validate(resource)
+    return Observation.model_validate(_with_ids(resource, resource_id, identifier, many=True))

@@ -4,6 +4,14 @@
 idempotent and safe to run from several workers at once: a message is claimed by
 one conditional UPDATE, so two workers never send it at the same moment, and a
 claim that outlives a killed worker expires and is picked up by the sweep.
+
+Links that carry a secret (a questionnaire link's token, a staff invitation) must be
+in the body until the message is handed to the mail server, and nowhere after: the
+UPDATE that marks a message sent also replaces each such link in the stored body by
+"[link removed after sending]" (``ketaclinic.redaction.remove_links``). A worker that
+dies between the hand-off and that UPDATE leaves the body whole, so the message is
+sent again as it was (at-least-once, same Message-ID). A failed message keeps its
+link (it must still be sendable); ``failed_messages`` shows it to staff masked.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from django.utils import timezone
 
 from ketaclinic.notifications.domain import delivery
 from ketaclinic.notifications.models import OutboxMessage
+from ketaclinic.redaction import remove_links
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +104,7 @@ def deliver(message_id: int) -> str:
             status=OutboxMessage.Status.FAILED if failed else OutboxMessage.Status.PENDING,
             next_attempt_at=timezone.now() + backoff_for(attempts),
             claimed_until=None,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            last_error=remove_links(f"{type(exc).__name__}: {exc}")[:2000],
         )
         log.warning("outbox message %s attempt %s failed: %s", message.pk, attempts, exc)
         return OutboxMessage.Status.FAILED if failed else OutboxMessage.Status.PENDING
@@ -105,6 +114,7 @@ def deliver(message_id: int) -> str:
         claimed_until=None,
         attempts=message.attempts + 1,
         last_error="",
+        body=remove_links(message.body),
     )
     return OutboxMessage.Status.SENT
 
@@ -120,6 +130,22 @@ def due_message_ids(limit: int = 200) -> list[int]:
 def sweep() -> int:
     """Deliver every due message (new, retried, or orphaned by a killed worker)."""
     return sum(1 for pk in due_message_ids() if deliver(pk) == OutboxMessage.Status.SENT)
+
+
+def failed_messages(limit: int = 200) -> list[OutboxMessage]:
+    """Messages that failed every retry, newest first, for the staff "Email delivery"
+    page: subject, body and last error with secret links masked (the stored row keeps
+    them, so "Send again" sends a link that works)."""
+    messages = list(
+        OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )
+    for message in messages:
+        message.subject = remove_links(message.subject)
+        message.body = remove_links(message.body)
+        message.last_error = remove_links(message.last_error)
+    return messages
 
 
 def retry_failed(message_id: int) -> bool:

@@ -96,14 +96,23 @@ def update_demographics(
 
 
 def update_medical_history(
-    patient: Patient, changes: Mapping[str, Any], *, actor, expected_version: int
+    patient: Patient,
+    changes: Mapping[str, Any],
+    *,
+    actor,
+    expected_version: int,
+    reason: str = "",
 ) -> MedicalHistory:
+    """``reason`` is kept in the history's change record (e.g. values applied from the
+    patient's own report, by ``self_report.review_report``)."""
     with transaction.atomic():
         current, _ = MedicalHistory.objects.select_for_update().get_or_create(patient=patient)
         if current.version != expected_version:
             raise StaleRecord("the medical history")
         _apply(current, changes, MEDICAL_HISTORY_FIELDS)
         current.version = expected_version + 1
+        if reason:
+            current._change_reason = reason
         _save(current, actor, exclude=["patient"])
     return current
 

@@ -30,6 +30,7 @@ from ketaclinic.notifications.domain.outbox import enqueue_email
 from ketaclinic.safety.domain.errors import AlertClosed, SafetyError, StaleRecord
 from ketaclinic.safety.domain.oncall import on_call_for, phone_for
 from ketaclinic.safety.models import (
+    TIER_ORDER,
     Action,
     Alert,
     AlertNotification,
@@ -220,6 +221,53 @@ def raise_alert(
             )
         _schedule(pending)
     return alert
+
+
+def raise_tier(alert: Alert, tier: str, *, cause: dict, now: datetime | None = None) -> bool:
+    """Make an open, unacknowledged alert more severe: the same cause got worse (e.g.
+    a questionnaire saved part-way with a same-day answer, then sent with a worse one).
+
+    The alert becomes ``tier`` in place (its history keeps the old tier), with the new
+    answer merged into its cause; an urgent alert gets its escalation clock, the
+    on-call recipients' notification rows (second channel too) and the follow-up task,
+    as if it had been raised urgent. Returns False, changing nothing, when the alert is
+    closed or acknowledged (the caller raises a new alert instead, so nobody misses
+    the worse answer) or ``tier`` is not more severe. Call it inside the cause's
+    transaction.
+    """
+    if tier not in Tier.values:
+        raise SafetyError(f"unknown alert tier {tier!r}")
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = _locked(alert)
+        if (
+            current.closed_at is not None
+            or current.acknowledged_at is not None
+            or TIER_ORDER[Tier(tier)] >= TIER_ORDER[Tier(current.tier)]
+        ):
+            return False
+        earlier = current.tier
+        recipients = recipients_for(current.patient, EscalationLevel.ON_CALL, tier=tier, at=now)
+        current.tier = tier
+        current.cause = {**current.cause, **dict(cause or {}), "raised_from": earlier}
+        current.escalation_level = EscalationLevel.ON_CALL
+        current.escalate_at = now + _escalate_after() if tier == Tier.URGENT else None
+        if recipients:
+            current.responsible = recipients[0][0]
+        current.version += 1
+        current.save()
+        pending = _notify(current, EscalationLevel.ON_CALL, recipients, now=now)
+        if tier == Tier.URGENT and not FollowUpTask.objects.filter(alert=current).exists():
+            FollowUpTask.objects.create(
+                patient=current.patient,
+                alert=current,
+                due_on=timezone.localdate(now) + timedelta(days=settings.SAFETY_FOLLOW_UP_DAYS),
+                assigned_to=current.responsible,
+                created_at=now,
+            )
+        _schedule(pending)
+    alert.__dict__.update({k: v for k, v in current.__dict__.items() if k != "_state"})
+    return True
 
 
 def _locked(alert: Alert) -> Alert:

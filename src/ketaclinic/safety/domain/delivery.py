@@ -4,7 +4,9 @@ A row is claimed by one conditional UPDATE (``pending`` and due, or ``sending`` 
 expired claim), so two workers never send it at once and a claim left by a killed
 worker expires and is picked up by the sweep. Delivery is at-least-once; the channel
 receives the row's ``dedup_key`` as an idempotency key. A row whose alert was
-acknowledged or closed before it went out is cancelled, not sent.
+acknowledged or closed before it went out is cancelled, not sent. A failure is retried
+with back-off up to ``SAFETY_MAX_ATTEMPTS``; a ``PermanentChannelError`` (the provider
+refuses the message for good) marks the row failed at once.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ketaclinic.notifications.domain import delivery as shared
-from ketaclinic.safety.channels import get_channel
+from ketaclinic.safety.channels import PermanentChannelError, get_channel
 from ketaclinic.safety.domain.alerts import escalate_due, message_text
 from ketaclinic.safety.models import AlertNotification, Channel
 
@@ -59,7 +61,8 @@ def deliver_notification(notification_id: int, now: datetime | None = None) -> s
         get_channel().send(row.address, message_text(alert.pk), key=row.dedup_key)
     except Exception as exc:
         attempts = row.attempts + 1
-        failed = attempts >= settings.SAFETY_MAX_ATTEMPTS
+        # A message the provider refuses for good (not a phone number) fails at once.
+        failed = attempts >= settings.SAFETY_MAX_ATTEMPTS or isinstance(exc, PermanentChannelError)
         AlertNotification.objects.filter(pk=row.pk).update(
             attempts=attempts,
             status=Status.FAILED if failed else Status.PENDING,
@@ -67,7 +70,14 @@ def deliver_notification(notification_id: int, now: datetime | None = None) -> s
             claimed_until=None,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
         )
-        log.warning("safety notification %s attempt %s failed: %s", row.pk, attempts, exc)
+        log.log(
+            logging.ERROR if failed else logging.WARNING,
+            "safety notification %s attempt %s failed%s: %s",
+            row.pk,
+            attempts,
+            ", giving up" if failed else "",
+            exc,
+        )
         return Status.FAILED if failed else Status.PENDING
     AlertNotification.objects.filter(pk=row.pk).update(
         status=Status.SENT,

@@ -36,3 +36,56 @@ def safety_panel(user, patient) -> dict:
         "safety_open_urgent": getattr(patient, "safety_open_urgent", None),
         "can_edit_safety_plan": user.has_perm("safety.edit_safety_plan", patient),
     }
+
+
+# What raised an alert, in words: (label, value) rows for the alert page. The cause is
+# stored as data (instrument id, item, answer, previous answer, rule ...); staff read
+# sentences. Keys nobody described are still shown, under their own name.
+CAUSE_LABELS = {
+    "answered": "Answered",
+    "risk": "C-SSRS risk",
+    "yes": "Questions answered yes",
+    "total": "Total score",
+    "baseline": "Baseline total",
+    "rule": "Rule",
+}
+_SHOWN_ELSEWHERE = {"instrument", "item", "answer", "previous", "previous_answer", "response"}
+
+
+def _answer_words(instrument, item_id, value) -> str:
+    if value is None:
+        return "none on record"
+    item = next((i for i in instrument.items if i.id == str(item_id)), None) if instrument else None
+    label = next((o.label for o in item.options if o.value == value), "") if item else ""
+    return f"{value} · {label}" if label else str(value)
+
+
+def describe_cause(alert: Alert) -> list[tuple[str, str]]:
+    """The alert's cause as labelled sentences, questionnaire first (no queries)."""
+    from ketaclinic.measures.instruments import UnknownInstrument, load
+
+    cause = dict(alert.cause or {})
+    rows: list[tuple[str, str]] = []
+    instrument = None
+    instrument_id = cause.get("instrument")
+    if instrument_id:
+        try:
+            instrument = load(str(instrument_id))
+        except UnknownInstrument:
+            instrument = None
+        rows.append(("Questionnaire", instrument.name if instrument else str(instrument_id)))
+    if "item" in cause:
+        item_id = str(cause["item"])
+        item = next((i for i in instrument.items if i.id == item_id), None) if instrument else None
+        text = f"Question {item_id}" + (f": {item.text}" if item and item.text else "")
+        rows.append(("Question", text))
+        rows.append(("Answer", _answer_words(instrument, item_id, cause.get("answer"))))
+        previous = cause.get("previous", cause.get("previous_answer"))
+        rows.append(("Previous answer", _answer_words(instrument, item_id, previous)))
+    for key, value in cause.items():
+        if key in _SHOWN_ELSEWHERE:
+            continue
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value) or "none"
+        rows.append((CAUSE_LABELS.get(key, key.replace("_", " ").capitalize()), str(value)))
+    return rows

@@ -15,6 +15,7 @@ from django.db import transaction
 from ketaclinic.accounts.demo import DEMO_TOTP_SECRET, demo_totp_uri, give_demo_totp
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
+from ketaclinic.booking.demo import load_demo_booking
 from ketaclinic.clinic.models import ClinicProfile, FeeItem, Location
 from ketaclinic.inquiries.domain.phone import normalise_phone
 from ketaclinic.inquiries.domain.submission import InquiryData, submit_inquiry
@@ -22,6 +23,7 @@ from ketaclinic.measures.demo import load_demo_measures
 from ketaclinic.patients.demo import load_demo_patients
 from ketaclinic.safety.demo import load_demo_safety
 from ketaclinic.screening.demo import load_demo_screening
+from ketaclinic.treatment.demo import load_demo_treatment
 
 DEMO_PASSWORD = "ketaclinic-demo-2026"
 DEMO_NAMESPACE = uuid.UUID("6f1c2a52-6c55-4d39-9a7a-0f8b5a1f7e10")
@@ -199,6 +201,8 @@ class Command(BaseCommand):
         load_demo_screening(staff)
         load_demo_safety(staff)
         load_demo_measures(staff)
+        load_demo_treatment(staff)
+        load_demo_booking(staff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready. Staff logins (password for all: {DEMO_PASSWORD}):"
