@@ -332,6 +332,18 @@ MEASURES_LINK_DAYS = envint("MEASURES_LINK_DAYS", 4, minimum=1)
 MEASURES_REMINDER_DAYS = envint("MEASURES_REMINDER_DAYS", 2, minimum=1)
 MEASURES_IN_CLINIC_MINUTES = envint("MEASURES_IN_CLINIC_MINUTES", 120, minimum=5)
 MEASURES_SMS_ENABLED = envbool("MEASURES_SMS_ENABLED", False)
+# The adapter that texts patients their links when MEASURES_SMS_ENABLED (dotted path to
+# a ketaclinic.safety.channels.SecondChannel, e.g. ...TwilioSMSChannel, which uses the
+# SAFETY_SMS_* account). Development appends to SAFETY_MESSAGES_FILE.
+PATIENT_SMS_CHANNEL = (
+    envstr("PATIENT_SMS_CHANNEL", "ketaclinic.safety.channels.FileChannel")
+    or "ketaclinic.safety.channels.FileChannel"
+)
+if PRODUCTION and MEASURES_SMS_ENABLED and not envstr("PATIENT_SMS_CHANNEL"):
+    raise ImproperlyConfigured(
+        "MEASURES_SMS_ENABLED in production needs PATIENT_SMS_CHANNEL: the dotted path of "
+        "the SMS adapter (the file channel is for development)."
+    )
 # clinic policy: patients see their scores and bands in the portal (otherwise "received")
 MEASURES_PATIENTS_SEE_SCORES = envbool("MEASURES_PATIENTS_SEE_SCORES", False)
 

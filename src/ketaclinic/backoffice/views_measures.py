@@ -71,16 +71,21 @@ def assign(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
 @staff_view("measures.assign_measure", get_object=_patient)
 def send_now(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
     form = SendForm(request.POST)
-    if form.is_valid() and not obj.email:
+    channel = form.cleaned_data.get("channel", Channel.EMAIL) if form.is_valid() else None
+    if channel == Channel.EMAIL and not obj.email:
         form.add_error(
             None, "This patient has no email address: add one, or open the form in clinic."
         )
+    elif channel == Channel.SMS and not obj.phone:
+        form.add_error("channel", "This patient has no phone number: add one, or send by email.")
     if not form.is_valid():
         return _page(request, obj, send_form=form, status=400)
     links.create_link(
-        obj, form.cleaned_data["instrument_id"], channel=Channel.EMAIL, created_by=request.user
+        obj, form.cleaned_data["instrument_id"], channel=channel, created_by=request.user
     )
-    messages.success(request, "Link sent by email.")
+    messages.success(
+        request, "Link sent by text message." if channel == Channel.SMS else "Link sent by email."
+    )
     return redirect("backoffice:measures", obj.pk)
 
 

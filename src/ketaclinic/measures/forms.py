@@ -4,9 +4,11 @@ instrument definition (item text and answer labels come from the library)."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
 from ketaclinic.measures.domain import assignments, schedules
 from ketaclinic.measures.instruments import load
+from ketaclinic.measures.models import Channel
 
 
 def field_name(item_id: str) -> str:
@@ -73,7 +75,17 @@ class AssignForm(forms.Form):
 
 class SendForm(forms.Form):
     instrument_id = forms.ChoiceField(label="Questionnaire")
+    channel = forms.ChoiceField(
+        label="Send by",
+        required=False,
+        choices=[(Channel.EMAIL, "Email"), (Channel.SMS, "Text message")],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["instrument_id"].choices = _choices(assignments.self_report_ids())
+        if not settings.MEASURES_SMS_ENABLED:  # the clinic has no text messages
+            del self.fields["channel"]
+
+    def clean_channel(self) -> str:
+        return self.cleaned_data.get("channel") or Channel.EMAIL

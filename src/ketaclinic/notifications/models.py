@@ -5,7 +5,8 @@ from django.utils import timezone
 
 
 class OutboxMessage(models.Model):
-    """An email that must be sent: written in the same transaction as its cause.
+    """An email (or a text message to a patient) that must be sent: written in the same
+    transaction as its cause.
 
     Delivery is at-least-once; ``dedup_key`` makes a second enqueue of the same
     event a no-op and gives every retry the same Message-ID, so a receiving server
@@ -18,9 +19,14 @@ class OutboxMessage(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed, needs attention"
 
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+
     dedup_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=60)
-    to = models.EmailField()
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    to = models.CharField(max_length=254)  # an email address, or an E.164 phone number
     subject = models.CharField(max_length=200)
     body = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

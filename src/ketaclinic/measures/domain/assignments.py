@@ -11,7 +11,7 @@ from django.utils import timezone
 from ketaclinic.measures.domain import links, schedules
 from ketaclinic.measures.domain.errors import MeasuresError
 from ketaclinic.measures.instruments import UnknownInstrument, load
-from ketaclinic.measures.models import Assignment, Channel
+from ketaclinic.measures.models import Assignment
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,8 @@ def due_assignments(now: datetime | None = None) -> int:
     )
     sent = 0
     for assignment in due:
-        if not links.can_deliver(assignment.patient, Channel.EMAIL):
+        channel = links.preferred_channel(assignment.patient)
+        if channel is None:
             continue
         rule = schedules.SCHEDULES[assignment.schedule]
         following = schedules.next_due(assignment.schedule, assignment.next_due_at, now)
@@ -120,7 +121,7 @@ def due_assignments(now: datetime | None = None) -> int:
             links.create_link(
                 assignment.patient,
                 assignment.instrument_id,
-                channel=Channel.EMAIL,
+                channel=channel,
                 assignment=assignment,
                 now=now,
             )

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ketaclinic.measures.models import Channel, LinkPurpose, LinkStatus, ResponseLink
-from ketaclinic.notifications.domain.outbox import enqueue_email
+from ketaclinic.notifications.domain.outbox import enqueue_email, enqueue_sms
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +152,21 @@ def can_deliver(patient, channel: str = Channel.EMAIL) -> bool:
     return True
 
 
+def preferred_channel(patient) -> str | None:
+    """How a scheduled link reaches the patient: email when there is an address, else a
+    text message when the clinic has SMS on and there is a phone number, else None."""
+    for channel in (Channel.EMAIL, Channel.SMS):
+        if can_deliver(patient, channel):
+            return channel
+    return None
+
+
 def deliver(link: ResponseLink, token: str, *, reminder: bool) -> None:
-    """Send the link by its channel. SMS sits behind the same call (off by default)."""
+    """Send the link by its channel (email, or a text message when the clinic has SMS
+    on), through the outbox: committed with the link, delivered at-least-once."""
     if link.channel == Channel.SMS:
-        raise NotImplementedError("the SMS channel is not enabled (MEASURES_SMS_ENABLED)")
+        _deliver_sms(link, token, reminder=reminder)
+        return
     if not link.patient.email:
         return
     clinic = _clinic_name()
@@ -178,6 +189,26 @@ def deliver(link: ResponseLink, token: str, *, reminder: bool) -> None:
         to=link.patient.email,
         subject=f"{'Reminder: ' if reminder else ''}A {what} from {clinic}",
         body=body,
+    )
+
+
+def _deliver_sms(link: ResponseLink, token: str, *, reminder: bool) -> None:
+    """A short text: the clinic, the link, until when, the crisis line. No health words."""
+    if not (settings.MEASURES_SMS_ENABLED and link.patient.phone):
+        return
+    clinic = _clinic_name()
+    until = timezone.localtime(link.expires_at).strftime("%b %-d, %-I:%M %p")
+    what = "form" if link.purpose == LinkPurpose.INTAKE_HISTORY else "questionnaire"
+    opening = "Reminder: your" if reminder else "Your"
+    enqueue_sms(
+        dedup_key=f"measures.link:{link.pk}:{'reminder' if reminder else 'sent'}:sms",
+        kind="measures_link",
+        to=link.patient.phone,
+        body=(
+            f"{clinic}: {opening} care team sent a short {what}: {link_url(token)} "
+            f"(works until {until}). Answers are not watched in real time: in a crisis "
+            "call or text 988, or call 911."
+        ),
     )
 
 
@@ -233,7 +264,7 @@ def send_reminders(now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.MEASURES_REMINDER_DAYS)
     due = ResponseLink.objects.filter(
-        channel=Channel.EMAIL,
+        channel__in=[Channel.EMAIL, Channel.SMS],
         used_at__isnull=True,
         expired_at__isnull=True,
         reminded_at__isnull=True,

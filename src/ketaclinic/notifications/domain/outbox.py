@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from ketaclinic.notifications.domain import delivery
 from ketaclinic.notifications.models import OutboxMessage
@@ -39,11 +40,26 @@ def message_id_for(dedup_key: str) -> str:
 
 def enqueue_email(*, dedup_key: str, kind: str, to: str, subject: str, body: str) -> OutboxMessage:
     """Record that an email must be sent. Must run inside the cause's transaction."""
+    return _enqueue(
+        dedup_key=dedup_key, kind=kind, to=to, subject=subject, body=body, channel="email"
+    )
+
+
+def enqueue_sms(*, dedup_key: str, kind: str, to: str, body: str) -> OutboxMessage:
+    """Record that a text message must be sent to ``to`` (E.164), through the adapter
+    named by ``PATIENT_SMS_CHANNEL`` (same interface as the safety second channel).
+    Must run inside the cause's transaction; delivered like an email (claim, retry,
+    links removed from the stored body once sent)."""
+    return _enqueue(dedup_key=dedup_key, kind=kind, to=to, subject="", body=body, channel="sms")
+
+
+def _enqueue(*, dedup_key, kind, to, subject, body, channel) -> OutboxMessage:
     try:
         with transaction.atomic():
             message = OutboxMessage.objects.create(
                 dedup_key=dedup_key,
                 kind=kind,
+                channel=channel,
                 to=to,
                 subject=subject,
                 body=body,
@@ -87,18 +103,11 @@ def deliver(message_id: int) -> str:
             or "missing"
         )
     message = OutboxMessage.objects.get(pk=message_id)
-    email = EmailMessage(
-        subject=message.subject,
-        body=message.body,
-        to=[message.to],
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        headers={"Message-ID": message_id_for(message.dedup_key)},
-    )
     try:
-        email.send(fail_silently=False)
+        _send(message)
     except Exception as exc:
         attempts = message.attempts + 1
-        failed = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        failed = attempts >= settings.OUTBOX_MAX_ATTEMPTS or _permanent(exc)
         OutboxMessage.objects.filter(pk=message.pk).update(
             attempts=attempts,
             status=OutboxMessage.Status.FAILED if failed else OutboxMessage.Status.PENDING,
@@ -117,6 +126,33 @@ def deliver(message_id: int) -> str:
         body=remove_links(message.body),
     )
     return OutboxMessage.Status.SENT
+
+
+def _send(message: OutboxMessage) -> None:
+    if message.channel == OutboxMessage.Channel.SMS:
+        sms_channel().send(message.to, message.body, key=message.dedup_key)
+        return
+    EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        to=[message.to],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        headers={"Message-ID": message_id_for(message.dedup_key)},
+    ).send(fail_silently=False)
+
+
+def sms_channel():
+    """The adapter that texts patients (``PATIENT_SMS_CHANNEL``, a dotted path to a
+    ``ketaclinic.safety.channels.SecondChannel`` subclass)."""
+    return import_string(settings.PATIENT_SMS_CHANNEL)()
+
+
+def _permanent(exc: Exception) -> bool:
+    """A provider's "this can never go out as it stands" (e.g. not a mobile number):
+    no point retrying."""
+    from ketaclinic.safety.channels import PermanentChannelError
+
+    return isinstance(exc, PermanentChannelError)
 
 
 def due_message_ids(limit: int = 200) -> list[int]:
