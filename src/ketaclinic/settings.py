@@ -344,6 +344,12 @@ if PRODUCTION and MEASURES_SMS_ENABLED and not envstr("PATIENT_SMS_CHANNEL"):
         "MEASURES_SMS_ENABLED in production needs PATIENT_SMS_CHANNEL: the dotted path of "
         "the SMS adapter (the file channel is for development)."
     )
+# Clinic policy (CLINICAL.md §6/§7): the MADRS item-10 answer that counts as suicidal
+# ideation, and the YMRS rise that raises a mania alert (points, or percent of the
+# baseline total; either is enough).
+MEASURES_MADRS_IDEATION_MIN = envint("MEASURES_MADRS_IDEATION_MIN", 2, minimum=1)
+MEASURES_YMRS_RISE_POINTS = envint("MEASURES_YMRS_RISE_POINTS", 12, minimum=1)
+MEASURES_YMRS_RISE_PERCENT = envint("MEASURES_YMRS_RISE_PERCENT", 50, minimum=1)
 # clinic policy: patients see their scores and bands in the portal (otherwise "received")
 MEASURES_PATIENTS_SEE_SCORES = envbool("MEASURES_PATIENTS_SEE_SCORES", False)
 

@@ -223,3 +223,32 @@ def test_baseline_is_the_first_submitted_response(patient):
     first = answer(patient, "phq-9", phq9(base=2), T0).response
     answer(patient, "phq-9", phq9(base=1), T0 + timedelta(days=7))
     assert responses.baseline_for(patient.pk, "phq-9") == first
+
+
+def test_madrs_item_10_level_is_the_clinics_setting(patient, nurse, settings):
+    settings.MEASURES_MADRS_IDEATION_MIN = 3
+    answers = {str(i): 1 for i in range(1, 11)}
+    answers["10"] = 2
+    assert (
+        responses.submit_clinician(patient, "madrs", answers, entered_by=nurse, now=T0).alerts == []
+    )
+    answers["10"] = 3
+    outcome = responses.submit_clinician(
+        patient, "madrs", answers, entered_by=nurse, now=T0 + timedelta(days=1)
+    )
+    (alert,) = outcome.alerts
+    assert alert.cause["rule"] == "CLINICAL.md §7: MADRS item 10 ≥ 3 (clinic policy)"
+
+
+def test_ymrs_rise_levels_are_the_clinics_settings(patient, nurse, settings):
+    settings.MEASURES_YMRS_RISE_PERCENT = 100  # the baseline must double
+    responses.submit_clinician(patient, "ymrs", ymrs(4), entered_by=nurse, now=T0)
+    half = responses.submit_clinician(
+        patient, "ymrs", ymrs(6), entered_by=nurse, now=T0 + timedelta(days=1)
+    )
+    assert half.alerts == []  # +50 % is no longer enough
+    doubled = responses.submit_clinician(
+        patient, "ymrs", ymrs(8), entered_by=nurse, now=T0 + timedelta(days=2)
+    )
+    (alert,) = doubled.alerts
+    assert alert.cause["rule"] == "YMRS rise ≥ 12 or +100 % from baseline (clinic policy)"

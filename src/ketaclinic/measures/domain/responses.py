@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +41,7 @@ from ketaclinic.measures.domain.errors import Incomplete, LinkClosed, MeasuresEr
 from ketaclinic.measures.instruments import AnswerError, ScoreResult, load, ymrs_rise
 from ketaclinic.measures.instruments.cssrs import cssrs_screener
 from ketaclinic.measures.models import LinkPurpose, Response, ResponseLink
+from ketaclinic.outcomes.domain.summaries import record_score
 from ketaclinic.safety.domain.alerts import raise_alert, raise_tier
 from ketaclinic.safety.domain.tiers import tier_for_mania, tier_for_suicidal_ideation
 from ketaclinic.safety.models import TIER_ORDER, Alert, Kind, Tier
@@ -50,6 +52,18 @@ SUICIDAL_IDEATION_ITEMS: dict[str, tuple[str, int, str]] = {
     "qids-sr16": ("12", 1, "CLINICAL.md §7: QIDS-SR16 item 12 > 0"),
     "madrs": ("10", 2, "CLINICAL.md §7: MADRS item 10 ≥ 2 (clinic policy)"),
 }
+
+
+def ideation_rule(instrument_id: str) -> tuple[str, int, str]:
+    """(item, lowest positive answer, source) for item-based suicidal ideation; the
+    MADRS item-10 level is clinic policy (``MEASURES_MADRS_IDEATION_MIN``, default 2)."""
+    item, threshold, source = SUICIDAL_IDEATION_ITEMS[instrument_id]
+    if instrument_id == "madrs":
+        threshold = settings.MEASURES_MADRS_IDEATION_MIN
+        source = f"CLINICAL.md §7: MADRS item 10 ≥ {threshold} (clinic policy)"
+    return item, threshold, source
+
+
 CSSRS = "cssrs-screener"  # CLINICAL.md §7: any C-SSRS yes; tier by risk
 ASRM_FLAG = "mania"  # CLINICAL.md §6/§7: ASRM ≥ 6 (flag in the definition)
 YMRS = "ymrs"  # CLINICAL.md §6: rise ≥ 12 or +50 % from baseline (instruments.ymrs_rise)
@@ -153,7 +167,7 @@ def partial_ideation(
         return tier, {**base_cause, "risk": risk, "yes": yes}
     if instrument_id not in SUICIDAL_IDEATION_ITEMS:
         return None
-    item, threshold, source = SUICIDAL_IDEATION_ITEMS[instrument_id]
+    item, threshold, source = ideation_rule(instrument_id)
     current = answers.get(item)
     previous = _previous_submitted(response, before=now)
     before = previous.answers.get(item) if previous else None
@@ -177,6 +191,7 @@ def submit(link: ResponseLink, answers: Mapping[str, object], *, now=None) -> Ou
         current.save(update_fields=["used_at"])
         link.used_at = now
         alerts = raise_alerts(response, result, now=now)
+        record_score(response)  # outcome summaries, same transaction (never blocks)
     return Outcome(response, result, alerts)
 
 
@@ -197,6 +212,7 @@ def submit_clinician(
         )
         _store(response, result, now)
         alerts = raise_alerts(response, result, now=now)
+        record_score(response)  # outcome summaries, same transaction (never blocks)
     return Outcome(response, result, alerts)
 
 
@@ -310,7 +326,7 @@ def raise_alerts(response: Response, result: ScoreResult, *, now: datetime) -> l
             (Kind.SUICIDAL_IDEATION, tier, {**base_cause, "risk": result.risk, "yes": yes})
         )
     elif instrument_id in SUICIDAL_IDEATION_ITEMS:
-        item, threshold, source = SUICIDAL_IDEATION_ITEMS[instrument_id]
+        item, threshold, source = ideation_rule(instrument_id)
         current = result.item_answers.get(item)
         previous = previous_response(response)
         before = previous.answers.get(item) if previous else None
@@ -323,16 +339,18 @@ def raise_alerts(response: Response, result: ScoreResult, *, now: datetime) -> l
         mania_cause = {**base_cause, "total": result.total, "rule": "ASRM ≥ 6"}
     elif instrument_id == YMRS and result.total is not None:
         baseline = baseline_for(response.patient_id, YMRS, exclude_pk=response.pk)
+        points = settings.MEASURES_YMRS_RISE_POINTS
+        percent = settings.MEASURES_YMRS_RISE_PERCENT
         if (
             baseline is not None
             and baseline.total is not None
-            and ymrs_rise(baseline.total, result.total)
+            and ymrs_rise(baseline.total, result.total, absolute=points, relative=percent / 100)
         ):
             mania_cause = {
                 **base_cause,
                 "total": result.total,
                 "baseline": baseline.total,
-                "rule": "YMRS rise ≥ 12 or +50 % from baseline (clinic policy)",
+                "rule": f"YMRS rise ≥ {points} or +{percent} % from baseline (clinic policy)",
             }
     if mania_cause is not None:
         tier = tier_for_mania(has_bipolar(response.patient))
