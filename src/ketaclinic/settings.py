@@ -7,6 +7,7 @@ and DATABASE_URL. Every variable is listed in README.md.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -14,6 +15,21 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from ketaclinic.env import envbool, envint, envlist, envstr
+
+
+def _json_object(name: str) -> dict:
+    """A JSON object from the environment (empty when unset); fails loudly otherwise."""
+    raw = envstr(name, "") or ""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f'{name} must be a JSON object, e.g. {{"name": 1}}')
+    return value
+
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(envstr("KETACLINIC_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
@@ -67,8 +83,11 @@ INSTALLED_APPS = [
     "ketaclinic.safety",
     "ketaclinic.treatment",
     "ketaclinic.booking",
+    "ketaclinic.inventory",
+    "ketaclinic.sessions",
     "ketaclinic.audit",
     "ketaclinic.interop",
+    "ketaclinic.outcomes",
     # audience apps
     "ketaclinic.website",
     "ketaclinic.backoffice",
@@ -370,6 +389,15 @@ BOOKING_ARRIVE_EARLY_MINUTES = envint("BOOKING_ARRIVE_EARLY_MINUTES", 15, minimu
 BOOKING_REMINDER_HOURS = envint("BOOKING_REMINDER_HOURS", 24, minimum=1)
 # How far ahead an appointment may be booked (catches a mistyped year).
 BOOKING_MAX_DAYS_AHEAD = envint("BOOKING_MAX_DAYS_AHEAD", 365, minimum=1)
+# When a treatment session usually starts (HH:MM, local time): the start suggested
+# when a course's sessions are booked (the opening time if the clinic opens later).
+BOOKING_SESSION_START = envstr("BOOKING_SESSION_START", "09:00") or "09:00"
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", BOOKING_SESSION_START) or (
+    (int(BOOKING_SESSION_START[:2]) * 60 + int(BOOKING_SESSION_START[3:])) % BOOKING_SLOT_MINUTES
+):
+    raise ImproperlyConfigured(
+        "BOOKING_SESSION_START must be HH:MM on the calendar's grid (BOOKING_SLOT_MINUTES)"
+    )
 
 # --- treatment (orders and dosing; clinic policy, issue 6, CLINICAL.md §2) -------------
 # A dosing weight must have been measured within this many days of the order.
@@ -386,6 +414,82 @@ if not set(TREATMENT_SECOND_CHECK_ROLES) <= {"nurse", "prescriber", "medical_dir
     raise ImproperlyConfigured(
         "TREATMENT_SECOND_CHECK_ROLES may name nurse, prescriber and medical_director only"
     )
+
+# --- sessions (charting and discharge; clinic policy, issue 7, CLINICAL.md §3) ------------
+# Thresholds in force: a JSON object of the names in sessions.thresholds.Thresholds, e.g.
+# SESSION_THRESHOLDS='{"alert_systolic_high": 170}'; missing names keep the defaults
+# (pre-dose review > 140/90, hold ≥ 160/100 or HR ≥ 110; in-session alert at systolic
+# ≥ 180 or < 90, diastolic ≥ 100, HR ≥ 110 or < 50, SpO2 < 92, RR < 10 or > 24, MOAA/S ≤ 3).
+SESSION_THRESHOLDS = _json_object("SESSION_THRESHOLDS")
+try:
+    from ketaclinic.sessions.thresholds import Thresholds as _Thresholds
+
+    _Thresholds.from_mapping(SESSION_THRESHOLDS)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"SESSION_THRESHOLDS: {_exc}") from _exc
+# A vital-signs check is "due now" this many minutes either side of its time, then late.
+SESSION_CHECK_GRACE_MINUTES = envint("SESSION_CHECK_GRACE_MINUTES", 5, minimum=0)
+# An item entered more than this many minutes after it occurred is marked a late entry.
+SESSION_LATE_ENTRY_MINUTES = envint("SESSION_LATE_ENTRY_MINUTES", 10, minimum=0)
+# Minimum observation after an IV infusion ends (the protocol's, if longer); a prescriber
+# may override it with a reason. Esketamine: 120 minutes from the first device, never.
+SESSION_IV_OBSERVATION_MINUTES = envint("SESSION_IV_OBSERVATION_MINUTES", 60, minimum=0)
+# The emergency readiness check is recorded once per location per "day" or per "session".
+SESSION_READINESS_PER = envstr("SESSION_READINESS_PER", "day") or "day"
+if SESSION_READINESS_PER not in {"day", "session"}:
+    raise ImproperlyConfigured("SESSION_READINESS_PER must be day or session")
+# Check-in needs the session's dose order prepared and second-checked.
+SESSION_REQUIRE_CHECKED_ORDER = envbool("SESSION_REQUIRE_CHECKED_ORDER", True)
+
+# --- inventory (controlled-substance ledger; clinic policy, issue 8, CLINICAL.md §4) ----
+# Roles whose holders may witness a waste, return, transfer or disposal (state boards
+# set witness rules: clinic policy). Never the person recording it.
+INVENTORY_WITNESS_ROLES = envlist("INVENTORY_WITNESS_ROLES", ["nurse", "prescriber"])
+if not INVENTORY_WITNESS_ROLES or not set(INVENTORY_WITNESS_ROLES) <= {
+    "nurse",
+    "prescriber",
+    "medical_director",
+}:
+    raise ImproperlyConfigured(
+        "INVENTORY_WITNESS_ROLES may name nurse, prescriber and medical_director only"
+    )
+# A physical count is due this many days after the last one. 21 CFR 1304.11(c): at
+# least every two years (730 days, the default); set 1 for a count at the end of each day.
+INVENTORY_COUNT_INTERVAL_DAYS = envint("INVENTORY_COUNT_INTERVAL_DAYS", 730, minimum=1)
+# A loss at or above this many mg (or any suspected theft) prompts a DEA Form 106 draft.
+# DEA sets no number (21 CFR 1301.76(b) lists factors); the default is one esketamine
+# device (28 mg), the smallest whole unit on the shipped product list.
+INVENTORY_SIGNIFICANT_LOSS_MG = envint("INVENTORY_SIGNIFICANT_LOSS_MG", 28, minimum=1)
+# Lots expiring within this many days are flagged on the inventory page.
+INVENTORY_EXPIRY_WARNING_DAYS = envint("INVENTORY_EXPIRY_WARNING_DAYS", 60, minimum=0)
+
+# --- outcomes (summaries, dashboard, exports; clinic policy, issue 9, CLINICAL.md §6) ---
+# The baseline is the last score within this many days before the first dose.
+OUTCOMES_BASELINE_WINDOW_DAYS = envint("OUTCOMES_BASELINE_WINDOW_DAYS", 14, minimum=0)
+# A relapse (after a response) is this many consecutive scores back above the response line.
+OUTCOMES_RELAPSE_CONSECUTIVE = envint("OUTCOMES_RELAPSE_CONSECUTIVE", 2, minimum=1)
+# Suicidal ideation is resolved when absent on this many consecutive measurements.
+OUTCOMES_IDEATION_RESOLVED_CONSECUTIVE = envint(
+    "OUTCOMES_IDEATION_RESOLVED_CONSECUTIVE", 2, minimum=1
+)
+# Suggestions: infusions at 0.5 mg/kg without response before 0.75 mg/kg is suggested;
+# the peak CADSS counted as strong dissociation (no published cut-off: review it);
+# the maintenance interval as a percentage of the patient's own days to worsening,
+# within the shortest and longest interval.
+OUTCOMES_ESCALATE_AFTER = envint("OUTCOMES_ESCALATE_AFTER", 3, minimum=1)
+OUTCOMES_STRONG_DISSOCIATION_CADSS = envint("OUTCOMES_STRONG_DISSOCIATION_CADSS", 20, minimum=0)
+OUTCOMES_MAINTENANCE_PERCENT = envint("OUTCOMES_MAINTENANCE_PERCENT", 75, minimum=1)
+OUTCOMES_MAINTENANCE_MIN_DAYS = envint("OUTCOMES_MAINTENANCE_MIN_DAYS", 7, minimum=1)
+OUTCOMES_MAINTENANCE_MAX_DAYS = envint("OUTCOMES_MAINTENANCE_MAX_DAYS", 56, minimum=1)
+if OUTCOMES_MAINTENANCE_PERCENT > 100 or OUTCOMES_STRONG_DISSOCIATION_CADSS > 92:
+    raise ImproperlyConfigured(
+        "OUTCOMES_MAINTENANCE_PERCENT must be at most 100 and "
+        "OUTCOMES_STRONG_DISSOCIATION_CADSS at most 92 (CADSS range)"
+    )
+if OUTCOMES_MAINTENANCE_MIN_DAYS > OUTCOMES_MAINTENANCE_MAX_DAYS:
+    raise ImproperlyConfigured("OUTCOMES_MAINTENANCE_MIN_DAYS must not exceed the MAX")
+# Patients see a simple progress page in the portal (their scores over time).
+OUTCOMES_PATIENTS_SEE_PROGRESS = envbool("OUTCOMES_PATIENTS_SEE_PROGRESS", False)
 
 # --- security headers -----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

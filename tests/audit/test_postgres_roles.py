@@ -185,3 +185,11 @@ def test_the_sealer_never_seals_past_an_entry_still_being_written(db, settings):
             writer.execute("DELETE FROM audit_accesslog WHERE id = %s", [slow])
             writer.commit()
         writer.close()
+
+
+@postgres_only
+def test_the_runtime_role_cannot_rewrite_the_controlled_substance_records(runtime_role):
+    with as_role(runtime_role):
+        for table in ("inventory_ledgerentry", "inventory_count", "inventory_countline"):
+            refused(f"UPDATE {table} SET id = id", match="permission denied")  # noqa: S608
+            refused(f"DELETE FROM {table}", match="permission denied")  # noqa: S608

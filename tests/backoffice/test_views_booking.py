@@ -522,3 +522,237 @@ def test_another_locations_booking_is_refused(client_for, other_frontdesk, booki
     )
     booking.refresh_from_db()
     assert booking.status == "booked"
+
+
+# --- the sessions of a treatment course ---------------------------------------------------
+
+
+@pytest.fixture
+def course(riverside, prescriber, nurse):
+    from ketaclinic.treatment.domain.protocols import load_shipped_protocols
+    from tests.treatment.factories import iv_course, ready_patient
+
+    load_shipped_protocols()
+    ready = ready_patient(
+        riverside, prescriber, nurse, legal_first_name="Robin", email="robin@example.test"
+    )
+    return iv_course(ready, prescriber, on=DAY)
+
+
+def course_url(course):
+    return reverse("backoffice:booking-course", args=[course.pk])
+
+
+def sessions_post(rows: dict[int, dict]) -> dict:
+    """Form data: {session number: {"book": ..., "date": ..., "chair": ..., "start": ...}}."""
+    data = {}
+    for number, values in rows.items():
+        for name, value in values.items():
+            if value is not None:
+                data[f"session-{number}-{name}"] = value
+    return data
+
+
+def suggested(response) -> dict[int, dict]:
+    """What the page offers: every unbooked row's suggested values, as form data."""
+    rows = {}
+    for row in response.context["rows"]:
+        if row.form is None:
+            continue
+        initial = row.form.initial
+        rows[row.number] = {
+            "book": "on" if initial["book"] else None,
+            "date": initial["date"].isoformat(),
+            "chair": initial["chair"],
+            "start": initial["start"].strftime("%H:%M") if initial["start"] else "",
+        }
+    return rows
+
+
+def test_front_desk_sees_the_proposed_dates_with_a_chair_and_time(
+    client_for, frontdesk, chair, course
+):
+    from ketaclinic.treatment.domain.courses import proposed_session_dates
+
+    response = client_for(frontdesk).get(course_url(course))
+
+    assert response.status_code == 200
+    dates = proposed_session_dates(course)
+    rows = suggested(response)
+    assert [rows[n]["date"] for n in range(1, 7)] == [d.isoformat() for d in dates]
+    assert {(r["chair"], r["start"], r["book"]) for r in rows.values()} == {
+        (chair.pk, "09:00", "on")
+    }
+    text = response.content.decode()
+    assert "Book session 3" in text  # each row's fields are labelled
+    assert "Each session is booked for 150 minutes" in text
+    assert reverse("backoffice:treatment-course", args=[course.pk]) not in text  # front desk
+
+
+def test_front_desk_books_every_session_in_one_go(client_for, frontdesk, chair, course):
+    client = client_for(frontdesk)
+    rows = suggested(client.get(course_url(course)))
+
+    response = client.post(course_url(course), sessions_post(rows))
+
+    assert response.status_code == 302
+    assert response["Location"] == course_url(course)
+    made = list(course.bookings.order_by("session_number"))
+    assert [b.session_number for b in made] == [1, 2, 3, 4, 5, 6]
+    assert {(b.chair, b.booked_by, b.purpose, b.minutes) for b in made} == {
+        (chair, frontdesk, "session", 150)
+    }
+    assert OutboxMessage.objects.filter(dedup_key__endswith=":confirmation").count() == 6
+    page = client.get(course_url(course))
+    assert "Booked 6 sessions for Robin" in page.content.decode()
+    assert "Every planned session is booked" in page.content.decode()
+    assert all(row.booking is not None for row in page.context["rows"])
+    detail = client.get(detail_url(made[2])).content.decode()
+    assert f'<a href="{course_url(course)}">session 3 of the course</a>' in detail
+
+
+def test_a_conflict_on_one_date_books_nothing_and_keeps_every_choice(
+    client_for, frontdesk, chair, chair2, course, patient2
+):
+    from ketaclinic.treatment.domain.courses import proposed_session_dates
+
+    third = proposed_session_dates(course)[2]
+    client = client_for(frontdesk)
+    rows = suggested(client.get(course_url(course)))
+    rows[2]["chair"] = chair2.pk  # a choice the person made
+    rows[5]["start"] = "14:00"
+    make_booking(patient2, chair, at(third, 9), minutes=60)  # taken meanwhile
+
+    response = client.post(course_url(course), sessions_post(rows))
+
+    assert response.status_code == 400
+    assert not course.bookings.exists()
+    assert not OutboxMessage.objects.filter(dedup_key__endswith=":confirmation").exists()
+    text = response.content.decode()
+    assert "Nothing was booked: 1 session could not be booked" in text
+    assert "Session 3: Chair 1 is already booked from 9:00 AM to 10:00 AM" in text
+    forms = {row.number: row.form for row in response.context["rows"]}
+    assert forms[2]["chair"].value() == str(chair2.pk)
+    assert forms[5]["start"].value() == "14:00"
+    assert forms[3].errors
+    assert not forms[2].errors
+
+    rows[3]["chair"] = chair2.pk
+    assert client.post(course_url(course), sessions_post(rows)).status_code == 302
+    assert course.bookings.count() == 6
+
+
+def test_only_ticked_sessions_are_booked(client_for, nurse, chair, course):
+    client = client_for(nurse)
+    rows = suggested(client.get(course_url(course)))
+    for number in (3, 4, 5, 6):
+        rows[number]["book"] = None
+
+    assert client.post(course_url(course), sessions_post(rows)).status_code == 302
+
+    assert sorted(course.bookings.values_list("session_number", flat=True)) == [1, 2]
+    page = client.get(course_url(course))
+    assert sorted(row.number for row in page.context["rows"] if row.form) == [3, 4, 5, 6]
+
+
+def test_a_ticked_row_needs_its_fields_and_nothing_ticked_is_said(
+    client_for, frontdesk, chair, course
+):
+    client = client_for(frontdesk)
+    rows = suggested(client.get(course_url(course)))
+    rows[1].update(date="", start="25:00", chair="999999")
+
+    response = client.post(course_url(course), sessions_post(rows))
+
+    assert response.status_code == 400
+    errors = response.context["rows"][0].form.errors
+    assert errors["date"] == ["Choose the date."]
+    assert errors["chair"] == ["Choose one of this location's chairs."]
+    assert "start" in errors
+    assert not course.bookings.exists()
+
+    nothing = {
+        n: {**values, "book": None}
+        for n, values in suggested(client.get(course_url(course))).items()
+    }
+    response = client.post(course_url(course), sessions_post(nothing))
+    assert response.status_code == 400
+    assert "Tick at least one session to book." in response.content.decode()
+
+
+def test_another_locations_staff_cannot_book_the_course(client_for, other_frontdesk, course):
+    assert client_for(other_frontdesk).get(course_url(course)).status_code == 403
+
+
+def test_finding_a_patient_with_a_course_offers_its_sessions(
+    client_for, frontdesk, chair, course, patient2
+):
+    client = client_for(frontdesk)
+
+    found = client.get(new_url(chair.location, q="Robin"))
+    chosen = client.get(new_url(chair.location, patient=course.patient_id))
+    other = client.get(new_url(chair.location, q="Lake"))
+
+    assert course_url(course) in found.content.decode()
+    assert "Book the sessions of Robin" in found.content.decode()
+    assert course_url(course) in chosen.content.decode()
+    assert course_url(course) not in other.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_course_sessions_page_query_count_does_not_grow(
+    client_for, frontdesk, chair, course, count
+):
+    from ketaclinic.treatment.domain.courses import proposed_session_dates
+
+    dates = proposed_session_dates(course)
+    for number in range(1, count + 1):
+        make_booking(
+            course.patient,
+            chair,
+            at(dates[number - 1], 9),
+            purpose="session",
+            course=course,
+            session_number=number,
+        )
+    client = client_for(frontdesk)
+    client.get(course_url(course))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(course_url(course))
+
+    assert sum(row.booking is not None for row in response.context["rows"]) == count
+    # session, user, MFA check, role names, location ids, the course (patient, location,
+    # protocol version, protocol joined), access-log entry, booked sessions (chair
+    # joined), chairs, weekly hours, closed days, bookings nearby, chairs for the forms,
+    # clinic profile
+    assert len(queries) == 14, [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.parametrize("number", [1, 6])
+def test_hostile_session_rows_are_refused_beside_the_row_never_a_500(
+    client_for, frontdesk, chair, course, number
+):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.security.test_hostile_input import hostile_value
+
+    client = client_for(frontdesk)
+
+    @settings(
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        deadline=None,
+        max_examples=25,
+    )
+    @given(values=st.lists(hostile_value, min_size=4, max_size=4))
+    def post(values):
+        fields = ["book", "date", "chair", "start"]
+        data = {
+            f"session-{number}-{name}": value for name, value in zip(fields, values, strict=True)
+        }
+        response = client.post(course_url(course), data)
+        assert response.status_code in (302, 400), data
+
+    post()
+    assert course.bookings.count() <= 1

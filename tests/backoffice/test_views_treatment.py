@@ -179,9 +179,30 @@ def _orders(course, prescriber, product, count):
         )
 
 
+def _bookings(course, count):
+    """Book sessions 1..count of ``course``, one a day from tomorrow."""
+    from tests.booking.factories import at, future_day, make_booking, make_chair, open_every_day
+
+    location = course.patient.location
+    open_every_day(location)
+    chair = make_chair(location, "Chair 1")
+    return [
+        make_booking(
+            course.patient,
+            chair,
+            at(future_day(number), 9),
+            purpose="session",
+            course=course,
+            session_number=number,
+        )
+        for number in range(1, count + 1)
+    ]
+
+
 @pytest.mark.parametrize("count", [1, 3])
 def test_course_page_query_count_does_not_grow(client_for, prescriber, course, vial10, count):
     _orders(course, prescriber, vial10, count)
+    _bookings(course, count)
     client = client_for(prescriber)
     client.get(url("course", course.pk))
 
@@ -189,10 +210,69 @@ def test_course_page_query_count_does_not_grow(client_for, prescriber, course, v
         response = client.get(url("course", course.pk))
 
     assert sum(row["order"] is not None for row in response.context["sessions"]) == count
+    assert sum(row["booking"] is not None for row in response.context["sessions"]) == count
     # session, user, MFA, roles, locations, the course (patient, location, protocol
     # version, protocol, prescriber joined), access log, clinic profile, orders
-    # (product, preparer, checker joined), rescue doses, standing orders (form)
-    assert len(queries) == 11, [q["sql"] for q in queries.captured_queries]
+    # (product, preparer, checker joined), bookings (chair joined), rescue doses,
+    # standing orders (form)
+    assert len(queries) == 12, [q["sql"] for q in queries.captured_queries]
+
+
+def test_course_page_lists_booked_sessions_and_offers_booking(client_for, nurse, course):
+    (booking,) = _bookings(course, 1)
+    response = client_for(nurse).get(url("course", course.pk))
+
+    text = html(response)
+    assert reverse("backoffice:booking-detail", args=[booking.pk]) in text
+    assert "Chair 1" in text
+    assert "1 of 6 booked" in text
+    assert reverse("backoffice:booking-course", args=[course.pk]) in text
+
+
+def test_an_ended_course_offers_no_booking(client_for, prescriber, course):
+    courses.end_course(course, status="completed", actor=prescriber, reason="Done")
+
+    response = client_for(prescriber).get(url("course", course.pk))
+
+    assert reverse("backoffice:booking-course", args=[course.pk]) not in html(response)
+
+
+def test_the_nav_links_to_protocols_for_clinicians_only(client_for, nurse, frontdesk, director):
+    link = f'href="{url("protocols")}"'
+
+    page = reverse("backoffice:patient-list")
+    assert link in html(client_for(nurse).get(page))
+    assert link in html(client_for(director).get(page))
+    assert link not in html(client_for(frontdesk).get(page))
+
+
+def test_emergency_access_to_the_patient_opens_their_treatment_for_viewing(
+    client_for, other_prescriber, course, riverside, vial10, prescriber
+):
+    from ketaclinic.accounts.models import EmergencyAccess
+    from ketaclinic.backoffice.emergency import KINDS, kind_of
+
+    _orders(course, prescriber, vial10, 1)
+    order = course.orders.get()
+    client = client_for(other_prescriber)
+    refused = client.get(url("course", course.pk))
+    assert refused.status_code == 403
+    assert reverse("backoffice:emergency-request", args=["course", course.pk]) in html(refused)
+    assert (kind_of(course), kind_of(order)) == ("course", "order")
+    assert KINDS["order"].url_name == "backoffice:treatment-order"
+
+    EmergencyAccess.objects.create(
+        user=other_prescriber,
+        object_type="patients.patient",
+        object_id=str(course.patient_id),
+        location=riverside,
+        reason="Patient here in crisis",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+
+    assert client.get(url("course", course.pk)).status_code == 200
+    assert client.get(url("order", order.pk)).status_code == 200
+    assert client.get(url("order-new", course.pk)).status_code == 403  # viewing only
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -257,11 +337,12 @@ def test_calculate_shows_every_input_and_number_and_saves_nothing(
         "70 kg",  # dosing weight
         "Actual body weight 70 kg (clinic rule: actual weight).",
         f"on {TODAY:%b} {TODAY.day}, {TODAY.year}",  # when it was weighed
-        "clinic rule: actual body weight",
         "0.5 mg/kg over 40 minutes",
         "<strong>35 mg</strong>",
+        "= 0.5 mg/kg × 70 kg",  # the arithmetic, shown
         "<strong>10 mg/mL</strong>",
         "<strong>3.5 mL</strong>",
+        "= 35 mg ÷ 10 mg/mL",
         "final volume of <strong>100 mL</strong>",
         "<strong>150 mL/h</strong> = 52.5 mg/h",
     ]:
@@ -367,6 +448,39 @@ def test_the_order_page_shows_every_input(client_for, nurse, order):
                   "<strong>100 mL</strong>", "<strong>150 mL/h</strong> = 52.5 mg/h",
                   "I prepared this dose"]:  # fmt: skip
         assert shown in text, shown
+
+
+def test_the_order_page_says_when_the_session_is_booked(client_for, nurse, order):
+    client = client_for(nurse)
+    assert "not booked yet" in html(client.get(url("order", order.pk)))
+
+    (booking,) = _bookings(order.course, 1)
+    text = html(client.get(url("order", order.pk)))
+
+    assert reverse("backoffice:booking-detail", args=[booking.pk]) in text
+    assert "Chair 1" in text
+
+
+def test_an_order_made_after_booking_says_the_weight_is_counted_to_the_session(
+    client_for, prescriber, course, vial10
+):
+    (booking,) = _bookings(course, 1)
+    made = orders.order_dose(
+        course,
+        prescriber=prescriber,
+        session_number=1,
+        product=vial10,
+        measured_weight_kg="70",
+        weight_measured_on=TODAY,
+    )
+    session_day = timezone.localtime(booking.starts_at).date()
+
+    text = html(client_for(prescriber).get(url("order", made.pk)))
+
+    assert (
+        f"1 day before the session booked for {session_day:%b} {session_day.day}, "
+        f"{session_day.year}"
+    ) in text
 
 
 def test_prepare_then_check_by_a_second_person(client_for, nurse, prescriber, order):

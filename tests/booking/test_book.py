@@ -258,15 +258,6 @@ def test_only_a_treatment_session_can_be_esketamine(chair, patient):
     assert refused.value.field == "esketamine"
 
 
-def test_a_course_session_is_recorded_for_the_treatment_app(chair, patient):
-    booking = make_booking(
-        patient, chair, at(DAY, 9), purpose="session", minutes=120, course=42, session_number=3
-    )
-
-    booking.refresh_from_db()
-    assert (booking.course_id, booking.session_number) == (42, 3)
-
-
 def test_a_session_number_needs_a_course(chair, patient):
     with pytest.raises(BookingError) as refused:
         make_booking(patient, chair, at(DAY, 9), purpose="session", session_number=2)

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, connections
 
 from ketaclinic.booking.domain import bookings
-from ketaclinic.booking.domain.errors import ChairTaken, PatientBusy
+from ketaclinic.booking.domain.errors import ChairTaken, CourseSessionTaken, PatientBusy
 from ketaclinic.booking.models import Booking
 from tests.booking.factories import at, future_day
 
@@ -84,7 +84,7 @@ def test_without_the_lock_the_constraint_still_lets_only_one_through(
     """Both bookers pass their overlap check before either inserts."""
     after_check = threading.Barrier(2, timeout=30)
     real = bookings._conflicts
-    monkeypatch.setattr(bookings, "_lock_chairs", lambda *args: None)
+    monkeypatch.setattr(bookings, "lock_chairs", lambda *args: None)
 
     def checked_then_wait(*args, **kwargs):
         result = real(*args, **kwargs)
@@ -124,3 +124,48 @@ def test_one_patient_booked_into_two_chairs_at_once_exactly_one_succeeds(
     assert len(made) == 1
     assert [type(r) for r in refused] == [PatientBusy]
     assert Booking.objects.filter(patient=patient).count() == 1
+
+
+def test_one_course_session_booked_twice_at_once_exactly_one_succeeds(
+    chair, chair2, prescriber, nurse, monkeypatch
+):
+    """Two chairs (no shared lock), two days: only the partial unique constraint on
+    (course, session number) stands between the bookers once both passed the check."""
+    from datetime import timedelta
+
+    from ketaclinic.treatment.domain.protocols import load_shipped_protocols
+    from tests.treatment.factories import iv_course, ready_patient
+
+    load_shipped_protocols()
+    course = iv_course(ready_patient(chair.location, prescriber, nurse), prescriber, on=DAY)
+    after_check = threading.Barrier(2, timeout=30)
+    real = bookings._course_session_free
+    waited = threading.local()
+
+    def checked_then_wait(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not getattr(waited, "done", False):
+            waited.done = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                after_check.wait()
+        return result
+
+    monkeypatch.setattr(bookings, "_course_session_free", checked_then_wait)
+
+    def book(seat, day):
+        return lambda: bookings.book(
+            patient=course.patient,
+            chair=seat,
+            starts_at=at(day, 9),
+            purpose="session",
+            course=course,
+            session_number=1,
+            actor=None,
+        )
+
+    results = race(book(chair, DAY), book(chair2, DAY + timedelta(days=1)))
+
+    made, refused = outcome(results)
+    assert len(made) == 1
+    assert [type(r) for r in refused] == [CourseSessionTaken]
+    assert Booking.objects.filter(course=course).count() == 1

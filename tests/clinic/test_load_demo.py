@@ -16,10 +16,11 @@ def counts():
 def test_load_demo_builds_two_locations_with_staff_of_every_role(capsys):
     call_command("load_demo")
 
-    # outbox: two emails per demo inquiry, and one per urgent demo alert (the safety
-    # demo raises one; a demo PHQ-9 with a positive item 9 raises another), and a
-    # confirmation per demo appointment of a patient with an email address (6)
-    assert counts() == [7, 2, 3, 4, 16]
+    # outbox: two emails per demo inquiry (8), a confirmation per demo appointment of a
+    # patient with an email address (6), and one email per urgent demo alert (5: the
+    # safety demo, a measures PHQ-9 with item 9 > 0, two outcome trajectories with
+    # suicidal thoughts, and a session's blood-pressure alert)
+    assert counts() == [7, 2, 3, 4, 19]
     assert ClinicProfile.current().name == "Ketaclinic Demo Clinic"
     assert "frontdesk@demo.ketaclinic.test" in capsys.readouterr().out
     assert Inquiry.objects.filter(is_urgent=True).count() == 1

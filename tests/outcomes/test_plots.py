@@ -141,3 +141,21 @@ def test_session_order_follows_time_not_input_order():
     )
 
     assert svg_a == svg_b
+
+
+def test_waterfall_orders_bars_and_draws_the_threshold():
+    from ketaclinic.outcomes.plots import waterfall_svg
+
+    svg = waterfall_svg([-60.0, 10.0, -20.0], response_pct=50).decode()
+    assert 'id="bars"' in svg
+    assert 'id="response-threshold"' in svg
+    assert svg.count("#1b7837") >= 2  # one responding bar + the threshold line
+    assert waterfall_svg([-60.0, 10.0, -20.0], response_pct=50) == waterfall_svg(
+        [10.0, -20.0, -60.0], response_pct=50
+    )
+
+
+def test_waterfall_without_data_says_so():
+    from ketaclinic.outcomes.plots import waterfall_svg
+
+    assert 'id="no-data"' in waterfall_svg([]).decode()

@@ -19,7 +19,9 @@ from ketaclinic.safety.domain import oncall
 from ketaclinic.safety.domain.alerts import raise_alert
 from tests.booking.factories import sample_booking
 from tests.factories import UserFactory, make_inquiry
+from tests.inventory.factories import inventory_sample_args
 from tests.patients.factories import PDF_BYTES, make_patient
+from tests.sessions.factories import sessions_sample_args
 from tests.treatment.factories import treatment_sample_args
 
 
@@ -152,10 +154,23 @@ def sample_args(riverside, settings, tmp_path):
         ),
         "backoffice:measures-stop": [patient.pk, assignment.pk],
         **treatment_sample_args(riverside),
+        **sessions_sample_args(riverside),
+        **inventory_sample_args(riverside),
         "backoffice:measures-enter": [patient.pk, "madrs"],
         "backoffice:fhir-questionnaire": ["phq-9"],
         "backoffice:fhir-patient-responses": [patient.pk],
         "backoffice:fhir-response": [patient.pk, madrs.pk],
+        **_each(
+            [
+                "backoffice:outcomes-patient",
+                "backoffice:outcomes-decide",
+                "backoffice:outcomes-fhir",
+                "backoffice:outcomes-report",
+            ],
+            [patient.pk],
+        ),
+        "backoffice:outcomes-figure": [patient.pk, "madrs"],
+        "portal:progress-figure": ["phq-9"],
         "backoffice:team-resend": [target.pk],
         "backoffice:team-disable": [target.pk],
         "backoffice:team-enable": [target.pk],

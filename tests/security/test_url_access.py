@@ -174,6 +174,7 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:booking-cancel": ("POST", staff(403, **dict.fromkeys(BOOKERS, 400))),
     "backoffice:booking-reschedule": ("GET", staff(403, **BOOKERS)),
     "backoffice:booking-outcome": ("POST", staff(403, **dict.fromkeys(BOOKERS, 400))),
+    "backoffice:booking-course": ("GET", staff(403, **BOOKERS)),  # a Riverside course
     # questionnaires: the patient's link (unknown token here) and the staff pages
     "portal:questionnaire": ("GET", every(404)),
     "portal:home": ("GET", portal(200)),
@@ -204,6 +205,55 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:treatment-protocol": ("GET", staff(403, **CLINICAL, other_prescriber=200)),
     "backoffice:treatment-protocol-new": ("GET", staff(403, director=200)),
     "backoffice:treatment-protocol-revise": ("GET", staff(403, director=200)),
+    # sessions (an esketamine session at Riverside being observed with an open alert; a
+    # planned IV session for check-in; POSTs without data answer 400 beside the fields)
+    "backoffice:sessions-course": ("GET", staff(403, **CLINICAL)),
+    "backoffice:sessions-plan": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-rems-all": (
+        "GET",  # each prescriber's own locations; the director's every location
+        staff(403, prescriber=200, director=200, other_prescriber=200),
+    ),
+    "backoffice:sessions-session": ("GET", staff(403, **CLINICAL)),
+    "backoffice:sessions-chart": ("GET", staff(403, **CLINICAL)),
+    "backoffice:sessions-check-in": ("GET", staff(403, **CLINICAL)),
+    "backoffice:sessions-readiness": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-decide": ("POST", staff(403, prescriber=400, director=400)),
+    "backoffice:sessions-vitals": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-administration": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-scale": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-event": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-respond": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-discharge": ("GET", staff(403, **CLINICAL)),
+    "backoffice:sessions-note": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-sign": ("POST", staff(403, prescriber=400, director=400)),
+    "backoffice:sessions-amend": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-rems": ("GET", staff(403, **CLINICAL)),
+    "backoffice:sessions-rems-csv": ("GET", staff(403, **CLINICAL)),
+    # controlled substances (a Riverside lot with a draw and a count 50 mg short, by a
+    # nurse who is none of the personas; POSTs without data answer 400 beside the fields)
+    "backoffice:inventory-index": (
+        "GET",  # one location: straight to it; the director chooses
+        staff(403, nurse=302, prescriber=302, director=200, other_prescriber=302),
+    ),
+    "backoffice:inventory-location": ("GET", staff(403, **CLINICAL)),
+    "backoffice:inventory-receive": ("GET", staff(403, nurse=200, prescriber=200)),
+    "backoffice:inventory-draw-new": ("GET", staff(403, nurse=200, prescriber=200)),
+    "backoffice:inventory-count-new": ("GET", staff(403, nurse=200, prescriber=200)),
+    "backoffice:inventory-discrepancies": ("GET", staff(403, **CLINICAL)),
+    "backoffice:inventory-ledger": ("GET", staff(403, **CLINICAL)),
+    "backoffice:inventory-ledger-csv": ("GET", staff(403, **CLINICAL)),
+    "backoffice:inventory-draw": ("GET", staff(403, **CLINICAL)),
+    "backoffice:inventory-administer": ("POST", staff(403, nurse=400, prescriber=400)),
+    "backoffice:inventory-waste": ("POST", staff(403, nurse=400, prescriber=400)),
+    "backoffice:inventory-return": ("GET", staff(403, nurse=200, prescriber=200)),
+    "backoffice:inventory-transfer": ("GET", staff(403, nurse=200, prescriber=200)),
+    "backoffice:inventory-dispose": ("GET", staff(403, nurse=200, prescriber=200)),
+    "backoffice:inventory-correct": ("GET", staff(403, nurse=200, prescriber=200)),
+    "backoffice:inventory-count": ("GET", staff(403, **CLINICAL)),
+    "backoffice:inventory-discrepancy": ("GET", staff(403, **CLINICAL)),
+    "backoffice:inventory-loss": ("POST", staff(403, prescriber=302, director=302)),  # "no theft"
+    "backoffice:inventory-resolve": ("POST", staff(403, prescriber=400, director=400)),
+    "backoffice:inventory-form-106": ("GET", staff(403, prescriber=200, director=200)),
     # FHIR exports: a questionnaire (no patient data), a Riverside patient's responses
     "backoffice:fhir-questionnaire": (
         "GET",
@@ -211,6 +261,29 @@ ACCESS: dict[str, tuple[str, dict]] = {
     ),
     "backoffice:fhir-patient-responses": ("GET", staff(403, **CLINICAL)),
     "backoffice:fhir-response": ("GET", staff(403, **CLINICAL)),
+    # outcomes: the dashboard (prescribers: own locations; director: all) and a
+    # Riverside patient's outcome page, figure, decisions and FHIR export
+    "backoffice:outcomes-dashboard": (
+        "GET",
+        staff(403, prescriber=200, director=200, other_prescriber=200),
+    ),
+    "backoffice:outcomes-km": (
+        "GET",
+        staff(403, prescriber=200, director=200, other_prescriber=200),
+    ),
+    "backoffice:outcomes-waterfall": (
+        "GET",
+        staff(403, prescriber=200, director=200, other_prescriber=200),
+    ),
+    "backoffice:outcomes-research": ("GET", staff(403, director=200)),
+    "backoffice:outcomes-patient": ("GET", staff(403, **CLINICAL)),
+    "backoffice:outcomes-figure": ("GET", staff(403, **CLINICAL)),
+    "backoffice:outcomes-decide": ("POST", staff(403, prescriber=400, director=400)),
+    "backoffice:outcomes-fhir": ("GET", staff(403, **CLINICAL)),
+    "backoffice:outcomes-report": ("GET", staff(403, **CLINICAL)),
+    # the patient's own progress: off by default (OUTCOMES_PATIENTS_SEE_PROGRESS) → 404
+    "portal:progress": ("GET", portal(404)),
+    "portal:progress-figure": ("GET", portal(404)),
     "backoffice:team": ("GET", staff(403, admin=200)),
     "backoffice:team-invite": ("GET", staff(403, admin=200)),
     "backoffice:team-resend": ("POST", staff(403, admin=302)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 from ketaclinic.patients.domain import records
 from ketaclinic.patients.models import HISTORY_QUESTIONS, Patient
 from ketaclinic.screening.domain import consent, decisions
-from ketaclinic.screening.models import Decision
+from ketaclinic.screening.models import ConsentText, Decision
 from ketaclinic.treatment.domain import courses
 from ketaclinic.treatment.domain.protocols import latest_version
 from ketaclinic.treatment.models import Drug, Product, ProductForm, Protocol, RemsCertification
@@ -36,8 +37,24 @@ def answer_history(patient, **changes) -> Patient:
     return Patient.objects.get(pk=patient.pk)
 
 
+def consent_text_in_force() -> None:
+    """The consent text migration 0002 publishes (transactional tests flush it)."""
+    if consent.current_text() is None:
+        shipped = importlib.import_module("ketaclinic.screening.migrations.0002_consent_text_v1")
+        ConsentText.objects.get_or_create(
+            version="1.0",
+            defaults={
+                "title": shipped.TITLE,
+                "body": shipped.BODY,
+                "is_current": True,
+                "effective_from": timezone.localdate(),
+            },
+        )
+
+
 def ready_patient(location, signer, witness, **overrides) -> Patient:
     """A patient with a signed, current "eligible" decision and current consent."""
+    consent_text_in_force()
     patient = answer_history(make_patient(location, **overrides))
     decisions.record_decision(patient, decision=Decision.ELIGIBLE, note="Fit.", signer=signer)
     consent.record_consent(patient, signed_name="Robin Hart", witness=witness, actor=witness)
@@ -129,6 +146,7 @@ def treatment_sample_args(riverside) -> dict:
                 "treatment-order-cancel",
             )
         },
+        "booking-course": [course.pk],  # booking a course's sessions (calendar)
         "treatment-protocol": [protocol.pk],
         "treatment-protocol-revise": [protocol.pk],
     }

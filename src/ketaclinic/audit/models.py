@@ -127,5 +127,13 @@ class SealerLock(models.Model):
         return "audit sealer lock"
 
 
-# The tables that only ever receive INSERTs (database roles and triggers).
-APPEND_ONLY_TABLES = ("audit_accesslog", "audit_auditseal")
+# The tables that only ever receive INSERTs (database roles and triggers): the access
+# log and its seals, and the controlled-substance records (21 CFR 1304: corrections are
+# new entries, never edits).
+APPEND_ONLY_TABLES = (
+    "audit_accesslog",
+    "audit_auditseal",
+    "inventory_ledgerentry",
+    "inventory_count",
+    "inventory_countline",
+)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ketaclinic.booking.models import Booking
 from ketaclinic.inquiries.models import Inquiry
 from ketaclinic.patients.models import Patient
+from ketaclinic.treatment.models import Course, SessionOrder
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,16 @@ KINDS: dict[str, EmergencyKind] = {
     # label reads after "Emergency access to" and "cannot open"
     "patient": EmergencyKind(
         Patient, "patients.view_patient", "backoffice:patient", "a patient record"
+    ),
+    # a grant for the patient opens these too (their view rules look at the patient)
+    "course": EmergencyKind(
+        Course, "treatment.view_treatment", "backoffice:treatment-course", "a treatment course"
+    ),
+    "order": EmergencyKind(
+        SessionOrder, "treatment.view_treatment", "backoffice:treatment-order", "a dose order"
+    ),
+    "booking": EmergencyKind(
+        Booking, "booking.view_booking", "backoffice:booking-detail", "an appointment"
     ),
 }
 

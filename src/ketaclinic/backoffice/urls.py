@@ -32,5 +32,8 @@ urlpatterns = [
     path("calendar/", include("ketaclinic.backoffice.urls_booking")),
     path("patients/<int:pk>/measures/", include("ketaclinic.backoffice.urls_measures")),
     path("treatment/", include("ketaclinic.backoffice.urls_treatment")),
+    path("sessions/", include("ketaclinic.backoffice.urls_sessions")),
+    path("inventory/", include("ketaclinic.backoffice.urls_inventory")),
     path("fhir/", include("ketaclinic.backoffice.urls_interop")),
+    path("outcomes/", include("ketaclinic.backoffice.urls_outcomes")),
 ]

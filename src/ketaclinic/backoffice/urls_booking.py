@@ -13,4 +13,5 @@ urlpatterns = [
     path("bookings/<int:pk>/cancel/", views_booking.booking_cancel, name="booking-cancel"),
     path("bookings/<int:pk>/move/", views_booking.booking_reschedule, name="booking-reschedule"),
     path("bookings/<int:pk>/outcome/", views_booking.booking_outcome, name="booking-outcome"),
+    path("courses/<int:pk>/", views_booking.course_sessions_book, name="booking-course"),
 ]

@@ -20,13 +20,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.booking import forms as booking_forms
-from ketaclinic.booking.domain import bookings, instructions, notices, queries
+from ketaclinic.booking.domain import bookings, course_sessions, instructions, notices, queries
 from ketaclinic.booking.domain.errors import BookingError, StaleBooking
-from ketaclinic.booking.models import Booking, Status
+from ketaclinic.booking.models import Booking, Chair, Status
 from ketaclinic.clinic.models import Location
 from ketaclinic.formfields import MAX_ID
 from ketaclinic.notifications.models import OutboxMessage
 from ketaclinic.patients.domain.queries import search_patients
+from ketaclinic.treatment.models import Course, CourseStatus, Drug
 
 SEARCH_RESULTS = 20
 
@@ -38,6 +39,13 @@ def _location(request: HttpRequest, location_pk: int, **_kwargs) -> Location:
 def _booking(request: HttpRequest, pk: int, **_kwargs) -> Booking:
     return get_object_or_404(
         Booking.objects.select_related("patient", "location", "chair", "booked_by", "cancelled_by"),
+        pk=pk,
+    )
+
+
+def _course(request: HttpRequest, pk: int, **_kwargs) -> Course:
+    return get_object_or_404(
+        Course.objects.select_related("patient__location", "protocol_version__protocol"),
         pk=pk,
     )
 
@@ -176,8 +184,20 @@ def booking_new(request: HttpRequest, location_pk: int, obj: Location) -> HttpRe
             "term": term,
             "results": results,
             "carry": {k: v for k, v in initial.items() if k != "patient"},
+            "courses": _active_courses(shown),
         },
         status=status,
+    )
+
+
+def _active_courses(patients) -> list[Course]:
+    """The active treatment courses of the patients shown (one query, none if none)."""
+    if not patients:
+        return []
+    return list(
+        Course.objects.filter(patient__in=patients, status=CourseStatus.ACTIVE)
+        .select_related("patient", "protocol_version__protocol")
+        .order_by("patient__legal_last_name", "pk")
     )
 
 
@@ -337,3 +357,101 @@ def booking_reschedule(request: HttpRequest, pk: int, obj: Booking) -> HttpRespo
         },
         status=status,
     )
+
+
+# --- the sessions of a treatment course --------------------------------------------------
+
+
+def _session_forms(course, rows, chairs, data=None) -> dict:
+    forms = {}
+    for row in rows:
+        if row.booking is not None:
+            continue
+        initial = {
+            "book": row.suggested,
+            "date": row.proposed,
+            "chair": row.chair.pk if row.chair else "",
+            "start": row.start,
+        }
+        forms[row.number] = booking_forms.CourseSessionForm(
+            data, chairs=chairs, number=row.number, initial=initial
+        )
+    return forms
+
+
+def _put_row_error(form, error: BookingError) -> None:
+    field = {"minutes": "start"}.get(error.field, error.field)
+    form.add_error(field if field in form.fields else None, str(error))
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("booking.book", get_object=_course)
+def course_sessions_book(request: HttpRequest, pk: int, obj: Course) -> HttpResponse:
+    """Book the sessions of a course: the proposed dates with a chair and a start to
+    choose for each, booked all together (all or nothing; see
+    ``booking.domain.course_sessions``)."""
+    course = obj
+    patient = course.patient
+    rows = course_sessions.session_rows(course)
+    chairs = list(Chair.objects.filter(location_id=patient.location_id, is_active=True))
+    active = course.status == CourseStatus.ACTIVE
+    forms = _session_forms(course, rows, chairs, request.POST if request.method == "POST" else None)
+    problem = ""
+    status = 200
+    if request.method == "POST":
+        status = 400
+        valid = [form.is_valid() for form in forms.values()]  # every row, for its errors
+        if not active:
+            problem = "This course has ended: its sessions can no longer be booked."
+        elif all(valid):
+            chosen = [form for form in forms.values() if form.cleaned_data["book"]]
+            requests = [
+                course_sessions.SessionRequest(
+                    form.number, form.cleaned_data["chair"], form.starts_at()
+                )
+                for form in chosen
+            ]
+            try:
+                made = course_sessions.book_course_sessions(course, requests, actor=request.user)
+            except course_sessions.SessionsNotBooked as exc:
+                problem = str(exc)
+                for number, error in exc.errors.items():
+                    _put_row_error(forms[number], error)
+            except BookingError as exc:
+                problem = str(exc)
+            else:
+                _announce_sessions(request, patient, made)
+                return redirect("backoffice:booking-course", pk=course.pk)
+        else:
+            problem = "Nothing was booked: check the sessions marked below."
+    for row in rows:
+        row.form = forms.get(row.number)
+    return render(
+        request,
+        "backoffice/booking/course.html",
+        {
+            "course": course,
+            "patient": patient,
+            "rows": rows,
+            "active": active,
+            "problem": problem,
+            "minutes": course_sessions.session_minutes(course),
+            "esketamine": course.protocol_version.drug == Drug.ESKETAMINE,
+            "can_view_course": request.user.has_perm("treatment.view_treatment", course),
+            "to_book": [row for row in rows if row.form is not None],
+        },
+        status=status,
+    )
+
+
+def _announce_sessions(request, patient, made: list[Booking]) -> None:
+    count = len(made)
+    text = f"Booked {count} session{'s' if count != 1 else ''} for {patient.display_name}."
+    if patient.email:
+        text += " The patient is sent an email with the instructions for each."
+    else:
+        text += (
+            " No email address on file: give the patient the instructions (on each "
+            "booking's page) by phone or on paper."
+        )
+    messages.success(request, text)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.backoffice.access import staff_view
+from ketaclinic.booking.models import Status as BookingStatus
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.domain.readiness import readiness_problems
 from ketaclinic.treatment.domain import courses, orders, protocols, rescue
@@ -189,13 +190,25 @@ def _course_context(request, course, **overrides) -> dict:
             cancelled.append(order)
         else:
             live[order.session_number] = order
+    booked = {
+        booking.session_number: booking
+        for booking in course.bookings.exclude(status=BookingStatus.CANCELLED).select_related(
+            "chair"
+        )
+    }
     proposed = courses.proposed_session_dates(course)
     sessions = [
-        {"number": number, "date": day, "order": live.pop(number, None)}
+        {
+            "number": number,
+            "date": day,
+            "order": live.pop(number, None),
+            "booking": booked.get(number),
+        }
         for number, day in enumerate(proposed, start=1)
     ]
     sessions += [
-        {"number": number, "date": None, "order": order} for number, order in sorted(live.items())
+        {"number": number, "date": None, "order": order, "booking": None}
+        for number, order in sorted(live.items())
     ]
     next_session = next((row["number"] for row in sessions if row["order"] is None), None)
     context = {
@@ -212,6 +225,9 @@ def _course_context(request, course, **overrides) -> dict:
         "can_rescue": course.status == CourseStatus.ACTIVE
         and user.has_perm("treatment.give_rescue_dose", course),
         "rescue_form": RescueDoseForm(initial={"session_number": next_session or 1}),
+        "booked_count": len(booked),
+        "planned": len(proposed),
+        "can_book": course.status == CourseStatus.ACTIVE and user.has_perm("booking.book", course),
     }
     context.update(overrides)
     return context
@@ -327,6 +343,10 @@ def _order_context(request, order, **overrides) -> dict:
         "cancel_form": CancelOrderForm(initial={"version": order.version}),
         "action_error": None,
         "is_esketamine": order.product.drug == Drug.ESKETAMINE,
+        "booking": order.course.bookings.filter(session_number=order.session_number)
+        .exclude(status=BookingStatus.CANCELLED)
+        .select_related("chair")
+        .first(),
     }
     context.update(overrides)
     return context

@@ -156,3 +156,49 @@ class OutcomeForm(forms.Form):
 
 def _patient_label(patient) -> str:
     return f"{patient.display_name} · born {patient.date_of_birth:%Y-%m-%d}"
+
+
+class CourseSessionForm(forms.Form):
+    """One row of "Book the sessions": whether to book this session of the course, and
+    its date, chair and start. Only a ticked row needs its date, chair and start."""
+
+    book = forms.BooleanField(required=False)
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    chair = forms.ChoiceField(required=False, choices=())
+    start = forms.TimeField(required=False, widget=_time_widget())
+
+    def __init__(self, *args, chairs, number: int, **kwargs):
+        """``chairs``: the location's active chairs, fetched once for every row."""
+        super().__init__(*args, prefix=f"session-{number}", **kwargs)
+        self.number = number
+        self.chairs = {str(chair.pk): chair for chair in chairs}
+        self.fields["chair"].choices = [("", "Choose…")] + [
+            (str(chair.pk), chair.name) for chair in chairs
+        ]
+        self.fields["chair"].error_messages["invalid_choice"] = (
+            "Choose one of this location's chairs."
+        )
+        self.fields["book"].label = f"Book session {number}"
+        self.fields["date"].label = f"Date of session {number}"
+        self.fields["chair"].label = f"Chair for session {number}"
+        self.fields["start"].label = f"Start of session {number}"
+
+    def clean_chair(self):
+        value = self.cleaned_data.get("chair")
+        return self.chairs.get(value) if value else None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("book"):
+            for name, message in (
+                ("date", "Choose the date."),
+                ("chair", "Choose the chair."),
+                ("start", "Choose the start time."),
+            ):
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, message)
+        return data
+
+    def starts_at(self) -> datetime:
+        data = self.cleaned_data
+        return timezone.make_aware(datetime.combine(data["date"], data["start"]))

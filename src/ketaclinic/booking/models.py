@@ -152,10 +152,10 @@ class Status(models.TextChoices):
 class Booking(models.Model):
     """One appointment: a patient, a chair or room, a time.
 
-    ``course_id`` and ``session_number`` name the treatment course session a booking
-    is for. They are plain nullable numbers because the treatment app did not exist
-    when this table was made; ``course_id`` is the column a foreign key to the course
-    will use.
+    ``course`` and ``session_number`` name the treatment course session a booking is
+    for (a treatment session of the patient's own course, numbered from 1 within the
+    course's planned sessions; checked by ``book``). One course session holds at most
+    one booking that is not cancelled (a partial unique constraint, both engines).
     """
 
     location = models.ForeignKey(
@@ -172,7 +172,15 @@ class Booking(models.Model):
     # person booking now; derived from the course's protocol once courses exist.
     esketamine = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
-    course_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # The column was a plain number until the treatment app existed (migration 0004
+    # made it this foreign key without moving it).
+    course = models.ForeignKey(
+        "treatment.Course",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+    )
     session_number = models.PositiveSmallIntegerField(null=True, blank=True)
     notes = models.TextField(blank=True, help_text="For staff; never sent to the patient.")
     booked_by = models.ForeignKey(
@@ -211,7 +219,17 @@ class Booking(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="booking_ends_after_start"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(session_number__isnull=True)
+                | Q(course__isnull=False, session_number__gte=1),
+                name="booking_session_needs_course",
+            ),
+            models.UniqueConstraint(
+                fields=["course", "session_number"],
+                condition=~Q(status="cancelled"),
+                name="booking_one_per_course_session",
+            ),
         ]
 
     def __str__(self) -> str:

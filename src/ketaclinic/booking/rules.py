@@ -3,13 +3,15 @@
 - The front desk, nurses and prescribers of a location book for that location's
   patients and see its calendar; the medical director sees and books at every
   location. Another location's calendar and bookings are refused (403).
+- A nurse or prescriber of another location may *view* a booking with an emergency
+  grant for it or for its patient (break the glass; ``backoffice/emergency.py``).
 - The administrator keeps the configuration (chairs, clinic hours, closed days in
   the configuration admin) but has no part in patients' appointments.
 """
 
 import rules
 
-from ketaclinic.accounts.predicates import has_any_role
+from ketaclinic.accounts.predicates import has_any_role, has_emergency_access
 from ketaclinic.accounts.roles import Role
 
 
@@ -30,5 +32,20 @@ in_scope = (location_staff & at_own_location) | director
 
 rules.add_perm("booking.view_calendar", in_scope)
 rules.add_perm("booking.book", in_scope)
-rules.add_perm("booking.view_booking", in_scope)
+
+
+@rules.predicate
+def has_emergency_access_to_booking(user, obj) -> bool:
+    """An emergency grant for the booking, or for its patient."""
+    if obj is None:
+        return False
+    patient = getattr(obj, "patient", None)
+    return has_emergency_access(user, obj) or (
+        patient is not None and has_emergency_access(user, patient)
+    )
+
+
+rules.add_perm(
+    "booking.view_booking", in_scope | (location_staff & has_emergency_access_to_booking)
+)
 rules.add_perm("booking.change_booking", in_scope)

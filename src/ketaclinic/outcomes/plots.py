@@ -11,7 +11,8 @@ that pages and tests find it by:
   ``baseline``, ``session-<n>`` (1-based, in time order), ``response-line``,
   ``remission-line``, ``first-dose``, ``no-data``;
 - Kaplan–Meier: ``km-curve``, ``km-ci``, ``km-censored``, ``km-median``,
-  ``km-at-risk-<n>`` (one per time tick), ``no-data``.
+  ``km-at-risk-<n>`` (one per time tick), ``no-data``;
+- waterfall: ``bars``, ``response-threshold``, ``no-data``.
 
 Pure Python: no Django import.
 """
@@ -285,4 +286,54 @@ def km_svg(km: KaplanMeier | None, *, title: str = "Durability after response") 
         )
     axis.legend(loc="upper right", fontsize=7, frameon=False)
     axis.grid(color="#eeeeee", linewidth=0.5)
+    return _svg(figure)
+
+
+def waterfall_svg(
+    pct_changes: Sequence[float],
+    *,
+    response_pct: float | None = None,
+    title: str = "Change from baseline, one bar per patient",
+) -> bytes:
+    """A waterfall plot: each patient's percent change from baseline as one bar, worst
+    (highest) on the left, best on the right; the response threshold (e.g. −50 %) as a
+    dashed line when given. Bars at or below the threshold are drawn in the response
+    colour."""
+    values = sorted((float(v) for v in pct_changes), reverse=True)
+    figure = Figure(figsize=(8, 4.2), layout="constrained")
+    FigureCanvasSVG(figure)
+    axis = figure.subplots()
+    axis.set_title(title, loc="left", fontsize=10)
+    axis.set_ylabel("Change from baseline (%)")
+    axis.set_xlabel("Patients, ordered by change")
+    if not values:
+        axis.text(
+            0.5,
+            0.5,
+            "No patient with a baseline and a later score yet",
+            transform=axis.transAxes,
+            ha="center",
+            va="center",
+            gid="no-data",
+        )
+        return _svg(figure)
+    limit = -abs(response_pct) if response_pct is not None else None
+    colours = ["#1b7837" if limit is not None and value <= limit else "#969696" for value in values]
+    axis.bar(range(1, len(values) + 1), values, color=colours, width=0.8, gid="bars")
+    axis.axhline(0, color="#000000", linewidth=0.8)
+    if limit is not None:
+        axis.axhline(
+            limit,
+            color="#1b7837",
+            linestyle=(0, (5, 3)),
+            linewidth=1.2,
+            label=f"response: {limit:g} % or better",
+            gid="response-threshold",
+        )
+        axis.legend(loc="upper right", fontsize=7, frameon=False)
+    low = min(-100.0, min(values) - 5)
+    high = max(20.0, max(values) + 5)
+    axis.set_ylim(low, high)
+    axis.set_xticks([])
+    axis.grid(axis="y", color="#eeeeee", linewidth=0.5)
     return _svg(figure)

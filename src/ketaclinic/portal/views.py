@@ -25,7 +25,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -197,7 +197,12 @@ def home(request: HttpRequest, patient) -> HttpResponse:
     return render(
         request,
         "portal/home.html",
-        {"patient": patient, "assignments": assignments, "open_count": len(open_links)},
+        {
+            "patient": patient,
+            "assignments": assignments,
+            "open_count": len(open_links),
+            "show_progress": settings.OUTCOMES_PATIENTS_SEE_PROGRESS,
+        },
     )
 
 
@@ -241,3 +246,33 @@ def _instrument_name(instrument_id: str) -> str:
         return load(instrument_id).name
     except UnknownInstrument:
         return instrument_id
+
+
+# --- the patient's own progress (clinic policy OUTCOMES_PATIENTS_SEE_PROGRESS) ------
+
+
+def _progress_allowed() -> None:
+    if not settings.OUTCOMES_PATIENTS_SEE_PROGRESS:
+        raise Http404("progress is not shown to patients at this clinic")
+
+
+@require_GET
+@patient_only
+def progress(request: HttpRequest, patient) -> HttpResponse:
+    """The stored outcome summaries of the signed-in patient, in plain words."""
+    from ketaclinic.outcomes.domain.queries import patient_progress
+
+    _progress_allowed()
+    return render(request, "portal/progress.html", {"rows": patient_progress(patient)})
+
+
+@require_GET
+@patient_only
+def progress_figure(request: HttpRequest, patient, instrument_id: str) -> HttpResponse:
+    from ketaclinic.outcomes.domain.queries import trajectory_figure
+
+    _progress_allowed()
+    content = trajectory_figure(patient, instrument_id)
+    if content is None:
+        raise Http404("no progress for this questionnaire")
+    return HttpResponse(content, content_type="image/svg+xml")

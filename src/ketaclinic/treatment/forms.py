@@ -4,6 +4,7 @@ whose refusals are shown beside the field they name."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
@@ -142,8 +143,10 @@ class OrderForm(forms.Form):
         self.fields["weight_measured_on"] = forms.DateField(
             label="Weighed on",
             widget=DATE,
-            help_text="The date this weight was measured (the weight may come from the record: "
-            "weigh the patient if it is not recent).",
+            help_text="The date this weight was measured: within "
+            f"{settings.TREATMENT_WEIGHT_MAX_AGE_DAYS} days of the session (its booked date; "
+            "today while the session is not booked). The weight may come from the record: "
+            "weigh the patient if it is not recent.",
         )
         self.fields["height_cm"] = _decimal(
             "Height (cm)",

@@ -1,7 +1,9 @@
 """Who may see and do what with protocols, courses, orders and rescue doses.
 
 - Treatment records (courses, orders, rescue doses): nurse and prescriber of the
-  patient's location, the medical director everywhere; not front desk or admin.
+  patient's location, the medical director everywhere; not front desk or admin. A
+  nurse or prescriber of another location may *view* them with an emergency grant
+  for the record or for its patient (break the glass; ``backoffice/emergency.py``).
 - Start a course, order or cancel a dose: prescriber (own locations), director.
 - Prepare a dose, give a rescue dose, record a REMS enrolment: nurse and prescriber
   (own locations), director.
@@ -14,7 +16,12 @@
 import rules
 from django.conf import settings
 
-from ketaclinic.accounts.predicates import has_any_role, sees_all_locations, works_at_location_of
+from ketaclinic.accounts.predicates import (
+    has_any_role,
+    has_emergency_access,
+    sees_all_locations,
+    works_at_location_of,
+)
 from ketaclinic.accounts.roles import Role
 
 clinicians = has_any_role(Role.NURSE, Role.PRESCRIBER)
@@ -29,7 +36,20 @@ def holds_a_second_check_role(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.has_role(*roles))
 
 
-rules.add_perm("treatment.view_treatment", (clinicians & own) | director)
+@rules.predicate
+def has_emergency_access_to_record(user, obj) -> bool:
+    """An emergency grant for this record, or for the patient it belongs to."""
+    if obj is None:
+        return False
+    if has_emergency_access(user, obj):
+        return True
+    patient = getattr(obj, "patient", None)
+    return patient is not None and has_emergency_access(user, patient)
+
+
+rules.add_perm(
+    "treatment.view_treatment", (clinicians & (own | has_emergency_access_to_record)) | director
+)
 rules.add_perm("treatment.start_course", (prescribers & own) | director)
 rules.add_perm("treatment.order_dose", (prescribers & own) | director)
 rules.add_perm("treatment.prepare_dose", (clinicians & own) | director)

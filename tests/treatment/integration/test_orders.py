@@ -179,6 +179,63 @@ def test_the_weight_window_is_clinic_policy(course, prescriber, vial10, settings
     assert "from the last 7 days" in str(error)
 
 
+def _book_session(course, number, days_ahead):
+    """Book ``number`` of ``course`` ``days_ahead`` from today (Riverside open)."""
+    from tests.booking.factories import at, make_booking, make_chair, open_every_day
+
+    location = course.patient.location
+    open_every_day(location)
+    chair = make_chair(location, f"Chair {number}")
+    day = TODAY + timedelta(days=days_ahead)
+    return make_booking(
+        course.patient, chair, at(day, 9), purpose="session", course=course, session_number=number
+    )
+
+
+def test_once_booked_the_weight_is_counted_to_the_session_date(course, prescriber, vial10):
+    """CLINICAL.md §2: weighed "on the day or within a clinic-set window" of the session."""
+    _book_session(course, 2, days_ahead=20)
+    session_day = courses.long_date(TODAY + timedelta(days=20))
+
+    # 15 days ago: within 30 days of the order, 35 days before the booked session
+    error = refused(
+        course, prescriber, vial10, session_number=2, weight_measured_on=TODAY - timedelta(15)
+    )
+
+    assert error.field == "weight_measured_on"
+    assert str(error) == (
+        f"The weight was measured 35 days before the session booked for {session_day}; the "
+        "clinic doses on a weight from within 30 days of the session. Weigh the patient "
+        "again nearer the session."
+    )
+    # session 1 is not booked: counted to the order date, as before
+    assert order(course, prescriber, vial10, weight_measured_on=TODAY - timedelta(15))
+
+
+def test_a_weight_within_the_window_of_the_booked_session_is_recorded(course, prescriber, vial10):
+    _book_session(course, 2, days_ahead=20)
+
+    made = order(course, prescriber, vial10, session_number=2, weight_measured_on=TODAY)
+
+    assert made.inputs["weight_counted_to"] == {
+        "date": (TODAY + timedelta(days=20)).isoformat(),
+        "basis": "booked session",
+        "days": 20,
+    }
+
+
+def test_a_cancelled_booking_no_longer_sets_the_weight_window(course, prescriber, vial10):
+    from ketaclinic.booking.domain import bookings
+
+    booking = _book_session(course, 2, days_ahead=40)
+    assert refused(course, prescriber, vial10, session_number=2).field == "weight_measured_on"
+
+    bookings.cancel(booking, actor=None, expected_version=booking.version)
+
+    made = order(course, prescriber, vial10, session_number=2)
+    assert made.inputs["weight_counted_to"]["basis"] == "order date"
+
+
 def test_the_obesity_rule_is_clinic_policy_and_shown(course, prescriber, vial10, settings):
     settings.TREATMENT_DOSING_WEIGHT_RULE = "adjusted"
 

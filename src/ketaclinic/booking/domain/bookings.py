@@ -4,7 +4,10 @@ The rules, each refused with a sentence staff can act on: the end after the star
 not in the past, not further ahead than ``BOOKING_MAX_DAYS_AHEAD``, on the calendar's
 ``BOOKING_SLOT_MINUTES`` grid, inside the location's clinic hours, an active chair of
 the patient's location, the chair free, the patient not booked elsewhere at the same
-time.
+time. A course session (``course`` and ``session_number``) is a treatment session of
+the patient's own active course, numbered within the course's planned sessions, and
+not already booked (also a partial unique constraint); whether it is an esketamine
+session comes from the course's protocol, not from the person booking.
 
 Concurrency. Two people booking the same chair at once must not both succeed:
 
@@ -30,9 +33,17 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from ketaclinic.booking.domain import hours, notices
-from ketaclinic.booking.domain.errors import BookingError, ChairTaken, PatientBusy, StaleBooking
-from ketaclinic.booking.domain.instructions import clock, day
+from ketaclinic.booking.domain.errors import (
+    BookingError,
+    ChairTaken,
+    CourseSessionTaken,
+    PatientBusy,
+    StaleBooking,
+)
+from ketaclinic.booking.domain.instructions import clock, day, full_day
 from ketaclinic.booking.models import Booking, Chair, Purpose, Status
+from ketaclinic.treatment.domain.courses import proposed_session_dates
+from ketaclinic.treatment.models import Course, CourseStatus, Drug
 
 NOTES_MAX = 2000
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
@@ -120,7 +131,62 @@ def _conflicts(chair_id: int, patient_id: int, starts_at, ends_at, exclude_pk=No
         )
 
 
-def _lock_chairs(chair_ids, now: datetime) -> None:
+def _course_of(course) -> Course:
+    if isinstance(course, Course):
+        return course
+    found = (
+        Course.objects.select_related("protocol_version__protocol").filter(pk=course).first()
+        if isinstance(course, int) and not isinstance(course, bool)
+        else None
+    )
+    if found is None:
+        raise BookingError("That treatment course does not exist.", field="course")
+    return found
+
+
+def _check_course(course: Course, patient, session_number: int | None, purpose: str) -> None:
+    """A course session: the patient's own active course, a session it plans."""
+    if course.patient_id != patient.pk:
+        raise BookingError("That course belongs to another patient.", field="course")
+    if course.status != CourseStatus.ACTIVE:
+        raise BookingError(
+            f"This course is {course.get_status_display().lower()}: its sessions can no "
+            "longer be booked.",
+            field="course",
+        )
+    if purpose != Purpose.SESSION:
+        raise BookingError(
+            "A session of a course is booked as a treatment session.", field="purpose"
+        )
+    planned = len(proposed_session_dates(course))
+    if session_number is None or not 1 <= session_number <= planned:
+        raise BookingError(
+            f"This course plans {planned} session{'s' if planned != 1 else ''}: choose a "
+            f"session from 1 to {planned}.",
+            field="session_number",
+        )
+
+
+def _course_session_free(course_id, session_number, exclude_pk=None) -> None:
+    """Raise ``CourseSessionTaken`` if the course session already has an active booking."""
+    if course_id is None:
+        return
+    taken = (
+        Booking.objects.filter(course_id=course_id, session_number=session_number)
+        .exclude(status=Status.CANCELLED)
+        .select_related("chair")
+    )
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    other = taken.first()
+    if other is not None:
+        when = timezone.localtime(other.starts_at)
+        raise CourseSessionTaken(
+            session_number, f"{full_day(when)} at {clock(when)}, {other.chair.name}"
+        )
+
+
+def lock_chairs(chair_ids, now: datetime) -> None:
     """Write each chair row, in id order (see the module docstring)."""
     for chair_id in sorted(set(chair_ids)):
         Chair.objects.filter(pk=chair_id).update(bookings_changed_at=now)
@@ -144,6 +210,7 @@ def _save_checked(booking: Booking, *, exclude_pk=None) -> None:
         except OperationalError as exc:
             if attempt == 2 or not _is_deadlock(exc):
                 raise
+    _course_session_free(booking.course_id, booking.session_number, exclude_pk)
     _conflicts(booking.chair_id, booking.patient_id, booking.starts_at, booking.ends_at, exclude_pk)
     raise BookingError(
         "That time was taken a moment ago. Choose another time.", field="start"
@@ -182,20 +249,21 @@ def book(
     ``minutes``, or for the usual length of ``purpose``) and send the confirmation with
     the pre-visit instructions.
 
-    ``course`` (a course or its id) and ``session_number`` record which treatment
-    course session this is; they are kept as plain numbers until the treatment app's
-    course model is linked."""
+    ``course`` (a course or its id) and ``session_number`` record which session of
+    the patient's treatment course this is; the course decides ``esketamine``."""
     now = now or timezone.now()
     starts_at = _aware(starts_at)
     ends_at = _end(starts_at, ends_at, minutes, purpose)
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX:
         raise BookingError(f"Notes can be at most {NOTES_MAX} characters.", field="notes")
-    course_id = getattr(course, "pk", course)
-    if session_number is not None and (course_id is None or session_number < 1):
-        raise BookingError(
-            "A session number needs its course and starts at 1.", field="session_number"
-        )
+    if course is None:
+        if session_number is not None:
+            raise BookingError("A session number needs its course.", field="session_number")
+    else:
+        course = _course_of(course)
+        _check_course(course, patient, session_number, purpose)
+        esketamine = course.protocol_version.drug == Drug.ESKETAMINE
     _check_parties(patient, chair, purpose, esketamine)
     location = chair.location
     _check_times(location, starts_at, ends_at, now)
@@ -208,7 +276,7 @@ def book(
         purpose=purpose,
         esketamine=esketamine,
         notes=notes,
-        course_id=course_id,
+        course=course,
         session_number=session_number,
         booked_by=actor,
         created_at=now,
@@ -216,7 +284,8 @@ def book(
     )
     booking._history_user = actor
     with transaction.atomic():
-        _lock_chairs([chair.pk], now)
+        lock_chairs([chair.pk], now)
+        _course_session_free(booking.course_id, session_number)
         _conflicts(chair.pk, patient.pk, starts_at, ends_at)
         _save_checked(booking)
         notices.send_confirmation(booking)
@@ -297,7 +366,7 @@ def reschedule(
     _check_parties(booking.patient, chair, booking.purpose, booking.esketamine)
     _check_times(booking.location, starts_at, ends_at, now)
     with transaction.atomic():
-        _lock_chairs([booking.chair_id, chair.pk], now)
+        lock_chairs([booking.chair_id, chair.pk], now)
         current = _locked(booking, expected_version)
         if current.status != Status.BOOKED:
             raise BookingError(

@@ -40,3 +40,14 @@ class PatientBusy(BookingError):
             "Cancel or move that one first, or choose another time.",
             field="start",
         )
+
+
+class CourseSessionTaken(BookingError):
+    """The course session already has a booking that is not cancelled."""
+
+    def __init__(self, session_number: int, when: str):
+        super().__init__(
+            f"Session {session_number} of this course is already booked ({when}). "
+            "Move or cancel that booking instead.",
+            field="session_number",
+        )

@@ -5,8 +5,10 @@
 
 - the product, chosen from the clinic's list (its concentration is never typed);
 - the protocol version of the course: dose, maxima, escalation, infusion time;
-- the dosing weight: measured within ``TREATMENT_WEIGHT_MAX_AGE_DAYS`` of the order,
-  by the clinic's obesity rule (``TREATMENT_DOSING_WEIGHT_RULE``);
+- the dosing weight: measured within ``TREATMENT_WEIGHT_MAX_AGE_DAYS`` of the session
+  (CLINICAL.md §2: "taken on the day or within a clinic-set window"): of the date the
+  session is booked for once it is booked, of the order's date until then; by the
+  clinic's obesity rule (``TREATMENT_DOSING_WEIGHT_RULE``);
 - for esketamine: the protocol's allowed doses, the first-session dose and the
   under-65 rule (56 or 84 mg only), checked here;
 - what the course can lose after it started: current consent, and for esketamine
@@ -31,7 +33,12 @@ from django.utils import timezone
 from ketaclinic.patients.domain.parsing import age_on
 from ketaclinic.screening.domain.consent import current_consent
 from ketaclinic.treatment import dosing
-from ketaclinic.treatment.domain.courses import CLINICAL_ROLES, PRESCRIBING_ROLES, rems_problems
+from ketaclinic.treatment.domain.courses import (
+    CLINICAL_ROLES,
+    PRESCRIBING_ROLES,
+    long_date,
+    rems_problems,
+)
 from ketaclinic.treatment.domain.errors import StaleOrder, TreatmentError, require_role
 from ketaclinic.treatment.domain.rescue import allergy_conflicts
 from ketaclinic.treatment.models import (
@@ -133,11 +140,33 @@ def _check_still_allowed(course: Course, today: date) -> None:
             raise TreatmentError(" ".join(problems))
 
 
-def _dosing_weight(course: Course, measured, measured_on, height, today: date):
+def weight_reference(course: Course, session_number: int, today: date) -> tuple[date, bool]:
+    """The day a dosing weight's age is counted to: the date the session is booked
+    for (``True``), or ``today`` while it is not booked (``False``)."""
+    from ketaclinic.booking.models import Status  # booking links to courses, not back
+
+    booking = (
+        course.bookings.filter(session_number=session_number)
+        .exclude(status=Status.CANCELLED)
+        .only("starts_at")
+        .first()
+    )
+    if booking is None:
+        return today, False
+    return timezone.localtime(booking.starts_at).date(), True
+
+
+def _dosing_weight(course: Course, measured, measured_on, height, today: date, reference):
     window = settings.TREATMENT_WEIGHT_MAX_AGE_DAYS
+    session_day, booked = reference
     if measured is None:
+        within = (
+            f"within {window} days before the session on {long_date(session_day)}"
+            if booked
+            else f"within the last {window} days"
+        )
         raise TreatmentError(
-            f"Enter the patient's weight in kg, measured within the last {window} days.",
+            f"Enter the patient's weight in kg, measured {within}.",
             field="measured_weight_kg",
         )
     if measured_on is None:
@@ -146,13 +175,20 @@ def _dosing_weight(course: Course, measured, measured_on, height, today: date):
         raise TreatmentError(
             "The weight cannot have been measured in the future.", field="weight_measured_on"
         )
-    age_days = (today - measured_on).days
+    age_days = (session_day - measured_on).days
     if age_days > window:
-        raise TreatmentError(
-            f"The weight was measured {age_days} days ago; the clinic doses on a weight from "
-            f"the last {window} days. Weigh the patient again.",
-            field="weight_measured_on",
-        )
+        if booked:
+            message = (
+                f"The weight was measured {age_days} days before the session booked for "
+                f"{long_date(session_day)}; the clinic doses on a weight from within {window} "
+                "days of the session. Weigh the patient again nearer the session."
+            )
+        else:
+            message = (
+                f"The weight was measured {age_days} days ago; the clinic doses on a weight "
+                f"from the last {window} days. Weigh the patient again."
+            )
+        raise TreatmentError(message, field="weight_measured_on")
     try:
         return dosing.dosing_weight(
             measured,
@@ -339,12 +375,14 @@ def plan_order(
         )
         values.update(extra)
     else:
+        reference = weight_reference(course, session_number, today)
         weight = _dosing_weight(
             course,
             _decimal(measured_weight_kg, "weight", "measured_weight_kg"),
             weight_measured_on,
             _decimal(height_cm, "height", "height_cm"),
             today,
+            reference,
         )
         final = _decimal(final_volume_ml, "final volume", "final_volume_ml")
         if minutes is not None and not isinstance(minutes, int):
@@ -383,6 +421,11 @@ def plan_order(
         )
         result = asdict(plan)
         inputs["dosing_weight"] = asdict(weight)
+        inputs["weight_counted_to"] = {
+            "date": reference[0],
+            "basis": "booked session" if reference[1] else "order date",
+            "days": (reference[0] - weight_measured_on).days,
+        }
         inputs["settings"] = {
             "TREATMENT_DOSING_WEIGHT_RULE": settings.TREATMENT_DOSING_WEIGHT_RULE,
             "TREATMENT_OBESITY_BMI": settings.TREATMENT_OBESITY_BMI,

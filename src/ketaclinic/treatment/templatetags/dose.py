@@ -18,3 +18,16 @@ def dose(value) -> str:
     except InvalidOperation:
         return str(value)
     return format(number.normalize(), "f")
+
+
+@register.filter
+def isodate(value):
+    """A date stored as ISO text in an order's inputs, as a date (for ``|date``)."""
+    from datetime import date
+
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None

@@ -19,10 +19,13 @@ from ketaclinic.booking.demo import load_demo_booking
 from ketaclinic.clinic.models import ClinicProfile, FeeItem, Location
 from ketaclinic.inquiries.domain.phone import normalise_phone
 from ketaclinic.inquiries.domain.submission import InquiryData, submit_inquiry
+from ketaclinic.inventory.demo import load_demo_inventory
 from ketaclinic.measures.demo import load_demo_measures
+from ketaclinic.outcomes.demo import load_demo_outcomes
 from ketaclinic.patients.demo import load_demo_patients
 from ketaclinic.safety.demo import load_demo_safety
 from ketaclinic.screening.demo import load_demo_screening
+from ketaclinic.sessions.demo import load_demo_sessions
 from ketaclinic.treatment.demo import load_demo_treatment
 
 DEMO_PASSWORD = "ketaclinic-demo-2026"
@@ -202,7 +205,10 @@ class Command(BaseCommand):
         load_demo_safety(staff)
         load_demo_measures(staff)
         load_demo_treatment(staff)
+        load_demo_outcomes(staff)
+        load_demo_inventory(staff)
         load_demo_booking(staff)
+        load_demo_sessions(staff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready. Staff logins (password for all: {DEMO_PASSWORD}):"

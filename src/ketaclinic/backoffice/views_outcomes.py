@@ -1,0 +1,199 @@
+"""Outcomes: a patient's outcome page (figures, summary table, suicidal ideation,
+suggestions with the prescriber's decisions, FHIR export) and the clinic dashboard.
+
+Every view passes ``staff_view`` (permission, access log, no-store). Pages read the
+stored summaries only (``outcomes.domain``); figures are separate SVG images (the CSP
+forbids inline ones), cached per data version.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from ketaclinic.backoffice.access import staff_view
+from ketaclinic.outcomes import plots
+from ketaclinic.outcomes.cohort import CAVEAT
+from ketaclinic.outcomes.domain import dashboard as dashboards
+from ketaclinic.outcomes.domain.adjustments import DecisionRefused, decide, policy
+from ketaclinic.outcomes.domain.exports import patient_fhir_bundle, research_csv_text
+from ketaclinic.outcomes.domain.queries import (
+    instrument_name,
+    patient_outcomes,
+    trajectory_figure,
+)
+from ketaclinic.outcomes.domain.reports import progress_report_pdf
+from ketaclinic.outcomes.forms import DashboardFilter, DecisionForm
+from ketaclinic.outcomes.suggestions import policy_as_dict
+from ketaclinic.patients.domain.coding import GROUP_LABELS
+from ketaclinic.patients.models import Patient
+
+SVG = "image/svg+xml"
+FIGURE_SECONDS = 24 * 3600
+
+
+def _patient(request: HttpRequest, pk: int, **_kwargs) -> Patient:
+    return get_object_or_404(Patient.objects.select_related("location"), pk=pk)
+
+
+def _svg(content: bytes) -> HttpResponse:
+    return HttpResponse(content, content_type=SVG)
+
+
+def _page(request, patient, *, form: DecisionForm | None = None, status: int = 200):
+    outcomes = patient_outcomes(patient)
+    fingerprint = form.data.get("fingerprint") if form is not None else ""
+    context = {
+        "patient": patient,
+        "outcomes": outcomes,
+        "form": form,
+        "form_fingerprint": fingerprint,
+        # an error about a suggestion no longer shown goes above the list
+        "form_orphan": form is not None
+        and fingerprint not in {item.fingerprint for item in outcomes.suggestions},
+        "can_decide": request.user.has_perm("outcomes.decide_adjustment", patient),
+        "policy_values": policy_as_dict(policy()),
+    }
+    return render(request, "backoffice/outcomes/patient.html", context, status=status)
+
+
+@require_GET
+@staff_view("outcomes.view_outcomes", get_object=_patient)
+def patient_page(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
+    return _page(request, obj)
+
+
+@require_GET
+@staff_view("outcomes.view_outcomes", get_object=_patient)
+def patient_figure(request: HttpRequest, pk: int, instrument_id: str, obj: Patient):
+    """One instrument's trajectory, cached per summary data version."""
+    content = trajectory_figure(obj, instrument_id)
+    if content is None:
+        raise Http404("no outcome summary for this questionnaire")
+    return _svg(content)
+
+
+@require_POST
+@staff_view("outcomes.decide_adjustment", get_object=_patient)
+def patient_decide(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        shown = patient_outcomes(obj).suggestions
+        try:
+            decide(
+                obj,
+                shown,
+                fingerprint_value=form.cleaned_data["fingerprint"],
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except DecisionRefused as refused:
+            form.add_error(refused.field, refused.message)
+        else:
+            messages.success(request, "Decision recorded. Nothing has been changed automatically.")
+            return redirect(reverse("backoffice:outcomes-patient", args=[obj.pk]) + "#suggestions")
+    return _page(request, obj, form=form, status=400)
+
+
+@require_GET
+@staff_view("outcomes.view_outcomes", get_object=_patient, audit_action="export")
+def patient_fhir(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
+    bundle = patient_fhir_bundle(obj)
+    response = HttpResponse(
+        bundle.model_dump_json(), content_type="application/fhir+json; fhirVersion=4.3"
+    )
+    response["Content-Disposition"] = f'attachment; filename="patient-{obj.pk}.fhir.json"'
+    return response
+
+
+@require_GET
+@staff_view("outcomes.view_outcomes", get_object=_patient, audit_action="print")
+def patient_report(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
+    """The progress report as PDF, for the patient to take to their own doctor."""
+    response = HttpResponse(progress_report_pdf(obj), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="progress-report-{obj.pk}.pdf"'
+    return response
+
+
+# -- the clinic dashboard ---------------------------------------------------------------
+
+
+def _filters(request: HttpRequest):
+    from ketaclinic.treatment.models import Protocol
+
+    locations = dashboards.visible_locations(request.user)
+    protocols = list(Protocol.objects.order_by("name").values_list("pk", "name"))
+    form = DashboardFilter(
+        request.GET or None,
+        instruments=[(i, instrument_name(i)) for i in dashboards.MAIN_INSTRUMENTS],
+        locations=[(location.pk, location.name) for location in locations],
+        protocols=protocols,
+        conditions=list(GROUP_LABELS.items()),
+    )
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    return form, filters, locations
+
+
+@require_GET
+@staff_view("outcomes.view_dashboard", audit_object_type="outcomes.dashboard")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form, filters, locations = _filters(request)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    board = dashboards.build(request.user, filters, locations)
+    query = request.GET.urlencode() if status != 400 else ""
+    context = {
+        "form": form,
+        "board": board,
+        "caveat": CAVEAT,
+        "query": query,
+        "locations": locations,
+        "can_export_research": request.user.has_perm("outcomes.export_research"),
+        "sees_all": len(locations) == 0 or request.user.sees_all_locations,
+    }
+    return render(request, "backoffice/outcomes/dashboard.html", context, status=status)
+
+
+def _dashboard_figure(request: HttpRequest, kind: str) -> HttpResponse:
+    _form, filters, locations = _filters(request)
+    board = dashboards.build(request.user, filters, locations)
+    scope = ",".join(str(location.pk) for location in locations)
+    key = f"outcomes:{kind}:{scope}:{request.GET.urlencode()}:{board.version_key()}"
+    content = cache.get(key)
+    if content is None:
+        if kind == "km":
+            content = plots.km_svg(board.stats.durability if board.stats else None)
+        else:
+            content = plots.waterfall_svg(board.waterfall, response_pct=board.response_pct)
+        cache.set(key, content, FIGURE_SECONDS)
+    return _svg(content)
+
+
+@require_GET
+@staff_view("outcomes.view_dashboard", audit_object_type="outcomes.dashboard")
+def dashboard_km(request: HttpRequest) -> HttpResponse:
+    return _dashboard_figure(request, "km")
+
+
+@require_GET
+@staff_view("outcomes.view_dashboard", audit_object_type="outcomes.dashboard")
+def dashboard_waterfall(request: HttpRequest) -> HttpResponse:
+    return _dashboard_figure(request, "waterfall")
+
+
+@require_GET
+@staff_view(
+    "outcomes.export_research",
+    audit_object_type="outcomes.research_export",
+    audit_action="export",
+)
+def research_export(request: HttpRequest) -> HttpResponse:
+    """The de-identified cohort (every location) as CSV: the medical director only."""
+    text, _count = research_csv_text()
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="outcomes-research.csv"'
+    return response

@@ -1,0 +1,221 @@
+"""The clinic dashboard's figures, from the stored summaries only (issue 9).
+
+Scope first: a prescriber sees the locations they work at, the medical director every
+location (``visible_locations``); the filters choose within that scope and can never
+widen it (a location outside it is not a valid choice). Five queries whatever the
+number of patients: locations, protocols, summaries (the chosen instrument, WHO-5 and
+PEG together), ideation statuses, questionnaire links.
+
+Who counts where is ``outcomes.cohort``'s (docs/outcomes.md): eligible = baseline in
+the window and at or above the severity gate (stored as ``eligible_for_stats`` by the
+same rule), evaluable = eligible with a score after the first dose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from ketaclinic.accounts.roles import ALL_LOCATION_ROLES
+from ketaclinic.clinic.models import Location
+from ketaclinic.measures.models import LinkPurpose, ResponseLink
+from ketaclinic.outcomes import cohort
+from ketaclinic.outcomes.domain.queries import instrument_name
+from ketaclinic.outcomes.domain.summaries import as_metrics, window_days
+from ketaclinic.outcomes.models import IdeationStatus, OutcomeSummary
+from ketaclinic.patients.domain.coding import GROUP_LABELS
+
+MAIN_INSTRUMENTS = ("phq-9", "qids-sr16", "madrs", "gad-7")
+WHO5 = "who-5"
+PEG = "peg"
+#: WHO-5: a change of 10 points on the 0–100 percentage scale is meaningful (its
+#: definition, CLINICAL.md §6); the stored total is raw 0–25 (×4 = percentage).
+WHO5_MEANINGFUL_RAW = 2.5
+MAUDSLEY_LABELS = {"mild": "Mild", "moderate": "Moderate", "severe": "Severe"}
+
+
+def visible_locations(user) -> list[Location]:
+    rows = Location.objects.order_by("name")
+    if not (user.role_names & ALL_LOCATION_ROLES):
+        rows = rows.filter(pk__in=user.location_ids)
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    label: str
+    n: int
+    evaluable: int
+    response: cohort.Rate
+    remission: cohort.Rate | None
+
+
+@dataclass
+class Dashboard:
+    instrument: str
+    instrument_name: str
+    rows: list[OutcomeSummary]
+    stats: cohort.CohortStats | None
+    groups: dict[str, list[GroupRow]]
+    waterfall: list[float]
+    response_pct: float | None
+    ideation: cohort.Rate
+    who5_n: int
+    who5_mean_change: float | None
+    who5_meaningful: cohort.Rate
+    peg_response: cohort.Rate
+    completion: cohort.Rate
+    comparison: tuple = ()
+    interim: int = 0  # summaries on the interim baseline rule (no course yet)
+    course_dates: int = 0  # first dose from the course date (dose time not recorded)
+    notes: list[str] = field(default_factory=list)
+
+    def version_key(self) -> str:
+        """Changes when any summary shown changes: the figures' cache key."""
+        text = ";".join(f"{row.pk}:{row.data_version}" for row in self.rows)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _evaluable(rows: list[OutcomeSummary]) -> list[OutcomeSummary]:
+    return [row for row in rows if row.eligible_for_stats and row.measurements > 0]
+
+
+def _rates(label: str, rows: list[OutcomeSummary], remission_defined: bool) -> GroupRow:
+    evaluable = _evaluable(rows)
+    responded = sum(1 for row in evaluable if row.responded_at is not None)
+    remitted = sum(1 for row in evaluable if row.remitted_at is not None)
+    return GroupRow(
+        label=label,
+        n=len(rows),
+        evaluable=len(evaluable),
+        response=cohort.Rate(responded, len(evaluable)),
+        remission=cohort.Rate(remitted, len(evaluable)) if remission_defined else None,
+    )
+
+
+def _quarter(row: OutcomeSummary) -> str:
+    moment = row.first_dose_at or row.baseline_at
+    if moment is None:
+        return "no date"
+    return f"{moment.year} Q{(moment.month - 1) // 3 + 1}"
+
+
+def scoped_summaries(user, filters: dict, location_ids: list[int]):
+    """The summaries in scope after the filters (one query when evaluated)."""
+    instrument = filters.get("instrument") or MAIN_INSTRUMENTS[0]
+    rows = OutcomeSummary.objects.filter(
+        instrument_id__in=[instrument, WHO5, PEG], location_id__in=location_ids
+    ).select_related("location", "protocol")
+    if filters.get("location"):
+        rows = rows.filter(location_id=filters["location"])
+    if filters.get("protocol"):
+        rows = rows.filter(protocol_id=filters["protocol"])
+    if filters.get("condition"):
+        rows = rows.filter(condition_group=filters["condition"])
+    if filters.get("first_dose_from"):
+        rows = rows.filter(first_dose_at__date__gte=filters["first_dose_from"])
+    if filters.get("first_dose_to"):
+        rows = rows.filter(first_dose_at__date__lte=filters["first_dose_to"])
+    return instrument, rows.order_by("pk")
+
+
+def build(user, filters: dict, locations: list[Location]) -> Dashboard:
+    from ketaclinic.measures.instruments import load
+
+    location_ids = [location.pk for location in locations]
+    if filters.get("location"):
+        location_ids = [pk for pk in location_ids if pk == filters["location"]]
+    instrument, query = scoped_summaries(user, filters, location_ids)
+    every = list(query)
+    main = [row for row in every if row.instrument_id == instrument]
+    who5 = [row for row in every if row.instrument_id == WHO5]
+    peg = [row for row in every if row.instrument_id == PEG]
+    definition = load(instrument).definition
+    remission_defined = definition.outcomes.remission is not None
+    response_pct = (
+        definition.outcomes.response.reduction_pct if definition.outcomes.response else None
+    )
+
+    stats = None
+    if main:
+        stats = cohort.cohort_stats([as_metrics(row) for row in main], window_days=window_days())
+
+    groups: dict[str, list[GroupRow]] = {}
+    dimensions = {
+        "Location": lambda row: row.location.name if row.location else "none",
+        "Protocol": lambda row: row.protocol.name if row.protocol else "no course yet",
+        "Condition": lambda row: GROUP_LABELS.get(row.condition_group, "not recorded"),
+        "Treatment resistance (Maudsley)": lambda row: MAUDSLEY_LABELS.get(
+            row.maudsley, "not staged"
+        ),
+        "Period of first dose": _quarter,
+    }
+    for title, key in dimensions.items():
+        buckets: dict[str, list[OutcomeSummary]] = defaultdict(list)
+        for row in main:
+            buckets[key(row)].append(row)
+        groups[title] = [
+            _rates(label, buckets[label], remission_defined) for label in sorted(buckets)
+        ]
+
+    waterfall = [row.pct_change for row in _evaluable(main) if row.pct_change is not None]
+
+    ideation_rows = IdeationStatus.objects.filter(
+        location_id__in=location_ids, last_present_at__isnull=False
+    )
+    if filters.get("protocol") or filters.get("condition") or _period(filters):
+        ideation_rows = ideation_rows.filter(patient_id__in={row.patient_id for row in main})
+    ever = list(ideation_rows.values_list("status", flat=True))
+    ideation = cohort.Rate(sum(1 for status in ever if status == "resolved"), len(ever))
+
+    who5_measured = [row for row in who5 if row.change is not None and row.measurements > 0]
+    who5_mean = statistics.mean(row.change for row in who5_measured) if who5_measured else None
+    who5_meaningful = cohort.Rate(
+        sum(1 for row in who5_measured if row.change >= WHO5_MEANINGFUL_RAW), len(who5_measured)
+    )
+    peg_evaluable = _evaluable(peg)
+    peg_response = cohort.Rate(
+        sum(1 for row in peg_evaluable if row.responded_at is not None), len(peg_evaluable)
+    )
+
+    links = ResponseLink.objects.filter(
+        purpose=LinkPurpose.INSTRUMENT, patient__location_id__in=location_ids
+    )
+    if filters.get("protocol") or filters.get("condition") or _period(filters):
+        links = links.filter(patient_id__in={row.patient_id for row in main})
+    counts = links.aggregate(
+        used=Count("pk", filter=Q(used_at__isnull=False)),
+        closed=Count("pk", filter=Q(used_at__isnull=False) | Q(expired_at__isnull=False)),
+    )
+    completion = cohort.Rate(counts["used"] or 0, counts["closed"] or 0)
+
+    notes = []
+    interim = sum(1 for row in main if row.first_dose_source == "interim")
+    course_dates = sum(1 for row in main if row.first_dose_source == "course")
+    return Dashboard(
+        instrument=instrument,
+        instrument_name=instrument_name(instrument),
+        rows=main,
+        stats=stats,
+        groups=groups,
+        waterfall=waterfall,
+        response_pct=response_pct,
+        ideation=ideation,
+        who5_n=len(who5_measured),
+        who5_mean_change=who5_mean,
+        who5_meaningful=who5_meaningful,
+        peg_response=peg_response,
+        completion=completion,
+        comparison=cohort.comparison_rows(stats) if stats else (),
+        interim=interim,
+        course_dates=course_dates,
+        notes=notes,
+    )
+
+
+def _period(filters: dict) -> bool:
+    return bool(filters.get("first_dose_from") or filters.get("first_dose_to"))

@@ -1,0 +1,486 @@
+"""Keeping the outcome summaries current (issue 9; docs/outcomes.md).
+
+Two entry points, each called by the domain function that records the fact, inside
+its transaction:
+
+- ``record_score(response)``: a questionnaire or rating scale was stored
+  (``measures.domain.responses.submit`` / ``submit_clinician``). It recomputes that
+  patient's summary of that instrument, and the suicidal-ideation status when the
+  instrument asks about ideation, from that patient's own responses (at most
+  ``SCORE_LIMIT`` per instrument): never the history of other patients.
+- ``record_session_facts(patient, ...)``: the extension point for the sessions app.
+  It stores the first dose time, sessions so far, cumulative dose, the last induction
+  session, rescue sessions and per-session peaks (blood pressure, CADSS) and
+  recomputes the patient's summaries with the real first dose.
+
+Pages and the dashboard only read the stored rows.
+
+The first dose, in order of preference (shown on the outcome page):
+
+1. the time the sessions app recorded (``record_session_facts(first_dose_at=...)``);
+2. the first session date of the patient's earliest course: the END of that day in
+   the clinic's time zone, so a score on the day of the first session counts as
+   before the dose (it can be the baseline, never a response) until the dose time is
+   recorded;
+3. no course: the interim rule, the patient's first valid response of the instrument
+   is the baseline and stands in for the first dose.
+
+The baseline is then CLINICAL.md §6's: the last score within
+``OUTCOMES_BASELINE_WINDOW_DAYS`` (clinic policy, 14) before the first dose.
+
+A failure here must never stop a questionnaire (and its safety alerts) being saved:
+``record_score`` works in a savepoint and logs the error; the summary then stays as
+it was until the next score or ``refresh_patient``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from ketaclinic.measures.instruments import UnknownInstrument, load
+from ketaclinic.measures.models import Response
+from ketaclinic.outcomes import metrics
+from ketaclinic.outcomes.models import (
+    FirstDoseSource,
+    IdeationStatus,
+    OutcomeSummary,
+    PatientOutcome,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Responses read per patient and instrument (the oldest first): a bound, not a policy.
+SCORE_LIMIT = 500
+#: Instruments whose item answers say whether suicidal ideation is present.
+IDEATION_INSTRUMENTS = ("phq-9", "qids-sr16", "madrs", "cssrs-screener")
+CSSRS = "cssrs-screener"
+CSSRS_IDEATION_ITEMS = ("1", "2", "3", "4", "5", "6")
+SESSION_REASONS = ("induction", "maintenance", "rescue")
+
+
+def window_days() -> int:
+    return settings.OUTCOMES_BASELINE_WINDOW_DAYS
+
+
+def has_total(instrument_id: str) -> bool:
+    try:
+        return load(instrument_id).total_range is not None
+    except UnknownInstrument:
+        return False
+
+
+# -- entry points ---------------------------------------------------------------------
+
+
+def record_score(response: Response) -> None:
+    """Bring the patient's summary of ``response``'s instrument (and the ideation
+    status) up to date. Called inside the response's transaction."""
+    if response.submitted_at is None:
+        return
+    try:
+        with transaction.atomic():
+            facts = _facts_for(response.patient)
+            if response.valid and response.total is not None and has_total(response.instrument_id):
+                summarise(facts, response.instrument_id)
+            if response.instrument_id in IDEATION_INSTRUMENTS:
+                update_ideation(facts)
+    except Exception:
+        logger.exception(
+            "outcome summary not updated for response %s (patient %s)",
+            response.pk,
+            response.patient_id,
+        )
+
+
+def record_session_facts(
+    patient,
+    *,
+    first_dose_at: datetime | None = None,
+    sessions: Sequence[Mapping] | None = None,
+    cumulative_dose_mg: Decimal | float | None = None,
+    last_induction_at: datetime | None = None,
+    induction_complete: bool | None = None,
+    rescue_sessions: Iterable[datetime] | None = None,
+) -> PatientOutcome:
+    """Store what the sessions app knows about the patient's sessions and recompute
+    every summary of the patient. Arguments left as None keep their stored value.
+
+    ``sessions``: one mapping per session given so far, in order, with ``at`` (aware
+    datetime) and ``reason`` ("induction", "maintenance", "rescue"), and optionally
+    ``number``, ``dose_mg``, ``mg_per_kg``, ``peak_systolic``, ``peak_diastolic``,
+    ``peak_cadss``, ``hypertension_alert`` and ``serious_adverse_event``. When given,
+    sessions so far, the cumulative dose (unless given), the last induction session
+    and the rescue sessions (unless given) are derived from it."""
+    with transaction.atomic():
+        facts = _facts_for(patient, lock=True)
+        if first_dose_at is not None:
+            facts.first_dose_at = _aware(first_dose_at, "first_dose_at")
+            facts.first_dose_source = FirstDoseSource.SESSION
+        if sessions is not None:
+            rows = [_session_row(number, row) for number, row in enumerate(sessions, start=1)]
+            facts.sessions = rows
+            facts.sessions_so_far = len(rows)
+            doses = [Decimal(str(r["dose_mg"])) for r in rows if r.get("dose_mg") is not None]
+            if cumulative_dose_mg is None and doses:
+                facts.cumulative_dose_mg = sum(doses, Decimal(0))
+            induction = [r["at"] for r in rows if r["reason"] == "induction"]
+            if last_induction_at is None and induction:
+                facts.last_induction_at = parse_datetime(induction[-1])
+            if rescue_sessions is None:
+                facts.rescue_sessions = [r["at"] for r in rows if r["reason"] == "rescue"]
+        if cumulative_dose_mg is not None:
+            facts.cumulative_dose_mg = Decimal(str(cumulative_dose_mg))
+        if last_induction_at is not None:
+            facts.last_induction_at = _aware(last_induction_at, "last_induction_at")
+        if induction_complete is not None:
+            facts.induction_complete = induction_complete
+        if rescue_sessions is not None:
+            facts.rescue_sessions = [
+                _aware(moment, "rescue session").isoformat() for moment in rescue_sessions
+            ]
+        facts.data_version = F("data_version") + 1
+        facts.updated_at = timezone.now()
+        facts.save()
+        facts.refresh_from_db()
+        facts.patient = patient
+        refresh_patient(patient, facts=facts)
+    return facts
+
+
+def refresh_patient(patient, *, facts: PatientOutcome | None = None) -> None:
+    """Recompute every summary of the patient (and the ideation status) from the
+    patient's own records: after session facts change, or to repair a summary."""
+    with transaction.atomic():
+        facts = facts or _facts_for(patient)
+        instruments = (
+            Response.objects.filter(patient=patient, submitted_at__isnull=False, valid=True)
+            .values_list("instrument_id", flat=True)
+            .distinct()
+            .order_by()
+        )
+        for instrument_id in sorted(set(instruments)):
+            if has_total(instrument_id):
+                summarise(facts, instrument_id)
+        update_ideation(facts)
+
+
+# -- the patient's facts --------------------------------------------------------------
+
+
+def _aware(moment: datetime, what: str) -> datetime:
+    if not isinstance(moment, datetime) or timezone.is_naive(moment):
+        raise ValueError(f"{what} must be a timezone-aware datetime")
+    return moment
+
+
+def _session_row(number: int, row: Mapping) -> dict:
+    reason = row.get("reason", "induction")
+    if reason not in SESSION_REASONS:
+        raise ValueError(f"session {number}: reason must be one of {', '.join(SESSION_REASONS)}")
+    kept = {
+        "number": row.get("number", number),
+        "at": _aware(row["at"], f"session {number}").isoformat(),
+        "reason": reason,
+    }
+    for key in ("dose_mg", "mg_per_kg", "peak_systolic", "peak_diastolic", "peak_cadss"):
+        value = row.get(key)
+        kept[key] = None if value is None else float(value)
+    for key in ("hypertension_alert", "serious_adverse_event"):
+        kept[key] = bool(row.get(key, False))
+    return kept
+
+
+def _facts_for(patient, *, lock: bool = False) -> PatientOutcome:
+    """The patient's outcome facts (made on first use), with the first dose and the
+    cohort attributes (condition, Maudsley stage, protocol) brought up to date."""
+    PatientOutcome.objects.get_or_create(patient=patient)
+    rows = PatientOutcome.objects.all()
+    if lock:
+        rows = rows.select_for_update()
+    facts = rows.get(patient=patient)
+    facts.patient = patient
+    _refresh_cohort_attributes(facts)
+    return facts
+
+
+def _earliest_course(patient):
+    from ketaclinic.treatment.models import Course
+
+    return (
+        Course.objects.filter(patient=patient)
+        .select_related("protocol_version")
+        .order_by("first_session_on", "id")
+        .first()
+    )
+
+
+def _end_of_day(day) -> datetime:
+    zone = timezone.get_current_timezone()
+    return datetime.combine(day, time.max).replace(tzinfo=zone)
+
+
+def _refresh_first_dose(facts: PatientOutcome) -> None:
+    """The protocol of the earliest course and, until the sessions app records the dose
+    time, the first dose from that course's first session date."""
+    course = _earliest_course(facts.patient)
+    first, source = facts.first_dose_at, facts.first_dose_source
+    if source != FirstDoseSource.SESSION:
+        first, source = None, FirstDoseSource.INTERIM
+        if course is not None:
+            first, source = _end_of_day(course.first_session_on), FirstDoseSource.COURSE
+    facts.first_dose_at, facts.first_dose_source = first, source
+    facts.protocol_id = course.protocol_version.protocol_id if course else None
+
+
+def _refresh_cohort_attributes(facts: PatientOutcome) -> None:
+    """Condition group, Maudsley stage and protocol: the dashboard's groupings."""
+    from ketaclinic.patients.domain.history import treatment_history
+
+    patient = facts.patient
+    _refresh_first_dose(facts)
+    conditions = list(patient.conditions.filter(active=True))
+    primary = next((c for c in conditions if c.is_primary), conditions[0] if conditions else None)
+    facts.condition_group = primary.group if primary else ""
+    history = treatment_history(patient)
+    facts.maudsley = history.maudsley.category if history.maudsley else ""
+    facts.save(
+        update_fields=[
+            "condition_group",
+            "maudsley",
+            "first_dose_at",
+            "first_dose_source",
+            "protocol",
+        ]
+    )
+
+
+def first_dose_for(facts: PatientOutcome) -> datetime | None:
+    return facts.first_dose_at if facts.first_dose_source != FirstDoseSource.INTERIM else None
+
+
+# -- one instrument's summary -----------------------------------------------------------
+
+
+def _scores(patient_id: int, instrument_id: str) -> list[tuple[int, datetime, float]]:
+    return list(
+        Response.objects.filter(
+            patient_id=patient_id,
+            instrument_id=instrument_id,
+            submitted_at__isnull=False,
+            valid=True,
+            total__isnull=False,
+        )
+        .order_by("submitted_at", "id")
+        .values_list("pk", "submitted_at", "total")[:SCORE_LIMIT]
+    )
+
+
+def _exclusion(summary: metrics.OutcomeSummary) -> str:
+    """Why a summary is left out of the clinic's response and remission figures
+    (the reasons of ``cohort.cohort_stats``), "" when it counts."""
+    if summary.baseline is None:
+        return "no baseline"
+    if summary.baseline_at is None:
+        return "baseline date unknown"
+    if not metrics.baseline_in_window(summary, window_days()):
+        return "baseline outside the window"
+    if not metrics.eligible_for_stats(summary.instrument, summary.baseline):
+        return "below the gate"
+    return ""
+
+
+def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | None:
+    """Recompute and store one (patient, instrument) summary."""
+    rows = _scores(facts.patient_id, instrument_id)
+    if not rows:
+        OutcomeSummary.objects.filter(
+            patient_id=facts.patient_id, instrument_id=instrument_id
+        ).delete()
+        return None
+    scores = [(moment, total) for _pk, moment, total in rows]
+    first_dose = first_dose_for(facts)
+    baseline_pk = None
+    if first_dose is None:  # interim rule: the first valid response
+        baseline_pk, baseline_at, baseline = rows[0]
+        first_dose = baseline_at
+    else:
+        found = metrics.baseline_from(scores, first_dose, window_days())
+        baseline_at, baseline = found if found else (None, None)
+        if found:
+            baseline_pk = [pk for pk, moment, _t in rows if moment == baseline_at][-1]
+    last_induction = facts.last_induction_at
+    if last_induction is not None and last_induction < first_dose:
+        last_induction = None
+    rescues = [parse_datetime(value) for value in facts.rescue_sessions or []]
+    notes: list[str] = []
+    summary = metrics.summarize(
+        instrument_id,
+        baseline,
+        first_dose,
+        scores,
+        settings.OUTCOMES_RELAPSE_CONSECUTIVE,
+        [moment for moment in rescues if moment is not None],
+        last_induction_at=last_induction,
+        baseline_at=baseline_at,
+    )
+    notes.extend(summary.notes)
+    reason = _exclusion(summary)
+    durability = summary.durability
+    values = {
+        "location_id": facts.patient.location_id,
+        "protocol_id": facts.protocol_id,
+        "condition_group": facts.condition_group,
+        "maudsley": facts.maudsley,
+        "first_dose_at": first_dose,
+        "first_dose_source": facts.first_dose_source,
+        "baseline": summary.baseline,
+        "baseline_at": summary.baseline_at,
+        "baseline_response_id": baseline_pk,
+        "latest": summary.latest,
+        "latest_at": summary.latest_at,
+        "measurements": summary.measurements,
+        "change": summary.change,
+        "pct_change": summary.pct_change,
+        "response_line": summary.response_line,
+        "responded_at": summary.responded_at,
+        "hours_to_response": summary.hours_to_response,
+        "remitted_at": summary.remitted_at,
+        "relapsed_at": summary.relapsed_at,
+        "relapse_cause": summary.relapse_cause or "",
+        "durability_days": durability.days if durability else None,
+        "durability_event": durability.event_observed if durability else None,
+        "durability_start": durability.start if durability else None,
+        "durability_end": durability.end if durability else None,
+        "eligible_for_stats": reason == "",
+        "ineligible_reason": reason,
+        "notes": notes,
+        "updated_at": timezone.now(),
+    }
+    stored, made = OutcomeSummary.objects.get_or_create(
+        patient_id=facts.patient_id, instrument_id=instrument_id, defaults=values
+    )
+    if not made:
+        for key, value in values.items():
+            setattr(stored, key, value)
+        stored.data_version = F("data_version") + 1
+        stored.save()
+        stored.refresh_from_db(fields=["data_version"])
+    return stored
+
+
+def as_metrics(row: OutcomeSummary) -> metrics.OutcomeSummary:
+    """A stored summary as the pure module's dataclass (for ``cohort``): no query."""
+    durability = None
+    if row.durability_days is not None and row.durability_start and row.durability_end:
+        durability = metrics.Durability(
+            days=row.durability_days,
+            event_observed=bool(row.durability_event),
+            start=row.durability_start,
+            end=row.durability_end,
+        )
+    first_dose = row.first_dose_at or row.baseline_at or row.updated_at
+    return metrics.OutcomeSummary(
+        instrument=row.instrument_id,
+        first_dose=first_dose,
+        baseline=row.baseline,
+        baseline_at=row.baseline_at,
+        latest=row.latest,
+        latest_at=row.latest_at,
+        measurements=row.measurements,
+        change=row.change,
+        pct_change=row.pct_change,
+        lower_is_better=None,
+        response_line=row.response_line,
+        responded_at=row.responded_at,
+        hours_to_response=row.hours_to_response,
+        remitted_at=row.remitted_at,
+        relapsed_at=row.relapsed_at,
+        relapse_cause=row.relapse_cause or None,
+        durability=durability,
+        notes=tuple(row.notes or ()),
+    )
+
+
+# -- suicidal ideation ----------------------------------------------------------------
+
+
+def _present(instrument_id: str, answers: Mapping) -> tuple[str, object, bool] | None:
+    """(item, answer, present) of one response's ideation item; None when unanswered."""
+    if instrument_id == CSSRS:
+        yes = [key for key in CSSRS_IDEATION_ITEMS if answers.get(key) == 1]
+        answered = [key for key in CSSRS_IDEATION_ITEMS if key in answers]
+        if not answered:
+            return None
+        return ",".join(yes) or "none", "yes" if yes else "no", bool(yes)
+    item, threshold = metrics.ideation_threshold(instrument_id)
+    if instrument_id == "madrs":  # clinic policy, as the safety alert reads it
+        threshold = settings.MEASURES_MADRS_IDEATION_MIN
+    value = answers.get(item)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return item, value, value >= threshold
+
+
+def update_ideation(facts: PatientOutcome) -> IdeationStatus:
+    """The patient's ideation status over every instrument that asks (each answer
+    present or absent by its own instrument's threshold; resolved after
+    ``OUTCOMES_IDEATION_RESOLVED_CONSECUTIVE`` absent measurements, clinic policy)."""
+    rows = list(
+        Response.objects.filter(
+            patient_id=facts.patient_id,
+            instrument_id__in=IDEATION_INSTRUMENTS,
+            submitted_at__isnull=False,
+        )
+        .order_by("submitted_at", "id")
+        .values_list("instrument_id", "submitted_at", "answers")[:SCORE_LIMIT]
+    )
+    timeline = []
+    marks = []
+    for instrument_id, moment, answers in rows:
+        found = _present(instrument_id, answers or {})
+        if found is None:
+            continue
+        item, answer, present = found
+        marks.append((moment, 1 if present else 0))
+        timeline.append(
+            {
+                "at": moment.isoformat(),
+                "instrument": instrument_id,
+                "item": item,
+                "answer": answer,
+                "present": present,
+            }
+        )
+    status = metrics.ideation_status(
+        marks, threshold=1, resolved_consecutive=settings.OUTCOMES_IDEATION_RESOLVED_CONSECUTIVE
+    )
+    values = {
+        "location_id": facts.patient.location_id,
+        "status": status.status,
+        "measurements": status.measurements,
+        "first_present_at": status.first_present_at,
+        "last_present_at": status.last_present_at,
+        "resolved_at": status.resolved_at,
+        "episodes": status.episodes,
+        "timeline": timeline,
+        "updated_at": timezone.now(),
+    }
+    stored, _made = IdeationStatus.objects.update_or_create(
+        patient_id=facts.patient_id, defaults=values
+    )
+    return stored
+
+
+def days_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (end - start) / timedelta(days=1)

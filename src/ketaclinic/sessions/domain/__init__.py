@@ -1,0 +1,1 @@
+"""The one way to write session records (see the package's models docstring)."""

@@ -1,0 +1,271 @@
+"""The stored outcome summaries, kept current by ``record_score`` (called from the
+measures domain) and ``record_session_facts`` (the sessions app's extension point)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ketaclinic.outcomes.domain import summaries
+from ketaclinic.outcomes.models import IdeationStatus, OutcomeSummary, PatientOutcome
+from tests.outcomes.scores import phq9, phq9_answers, who5
+from tests.patients.factories import make_patient
+from tests.treatment.factories import ready_patient, version_of
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_outcome_settings")]
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def day(days: float, hours: float = 0) -> datetime:
+    return T0 + timedelta(days=days, hours=hours)
+
+
+def course_on(patient, prescriber, first_day):
+    from ketaclinic.treatment.domain.courses import start_course
+
+    return start_course(
+        patient,
+        version_of("iv-ketamine-depression-twice-weekly"),
+        prescriber,
+        first_session_on=first_day,
+        today=first_day,
+    )
+
+
+def summary_of(patient, instrument="phq-9") -> OutcomeSummary:
+    return OutcomeSummary.objects.get(patient=patient, instrument_id=instrument)
+
+
+def test_interim_rule_first_valid_response_is_the_baseline(riverside):
+    patient = make_patient(riverside)
+    first = phq9(patient, 20, day(0))
+    phq9(patient, 12, day(1))
+    phq9(patient, 9, day(3))
+
+    row = summary_of(patient)
+    assert row.first_dose_source == "interim"
+    assert row.baseline == 20
+    assert row.baseline_response_id == first.pk
+    assert row.latest == 9
+    assert row.pct_change == pytest.approx(-55.0)
+    assert row.responded_at == day(3)
+    assert row.hours_to_response == 72.0
+    assert row.remitted_at is None
+    assert row.eligible_for_stats is True
+    assert row.data_version == 3
+
+
+def test_relapse_and_remission_follow_each_score(riverside):
+    patient = make_patient(riverside)
+    for days, total in [(0, 20), (3, 9), (7, 4), (21, 11), (24, 12)]:
+        phq9(patient, total, day(days))
+
+    row = summary_of(patient)
+    assert row.remitted_at == day(7)
+    assert row.relapsed_at == day(21)
+    assert row.relapse_cause == "scores"
+
+
+def test_below_the_gate_is_kept_but_not_counted(riverside):
+    patient = make_patient(riverside)
+    phq9(patient, 8, day(0))
+    phq9(patient, 3, day(2))
+
+    row = summary_of(patient)
+    assert row.remitted_at == day(2)
+    assert row.eligible_for_stats is False
+    assert row.ineligible_reason == "below the gate"
+
+
+def test_course_first_session_sets_the_first_dose_and_the_baseline_window(
+    riverside, prescriber, nurse, protocols
+):
+    patient = ready_patient(riverside, prescriber, nurse)
+    course = course_on(patient, prescriber, day(20).date())
+    phq9(patient, 24, day(0))  # 20 days before: outside the 14-day window
+    phq9(patient, 18, day(10))  # inside: the baseline
+    phq9(patient, 8, day(22))
+
+    row = summary_of(patient)
+    assert row.first_dose_source == "course"
+    assert row.first_dose_at == datetime(2025, 3, 23, 23, 59, 59, 999999, tzinfo=UTC)
+    assert row.protocol_id == course.protocol_version.protocol_id
+    assert row.baseline == 18
+    assert row.baseline_at == day(10)
+    assert row.latest == 8
+    assert row.responded_at == day(22)
+
+
+def test_no_score_in_the_window_means_no_baseline(riverside, prescriber, nurse, protocols):
+    patient = ready_patient(riverside, prescriber, nurse)
+    course_on(patient, prescriber, day(30).date())
+    phq9(patient, 24, day(0))
+    phq9(patient, 10, day(31))
+
+    row = summary_of(patient)
+    assert row.baseline is None
+    assert row.eligible_for_stats is False
+    assert row.ineligible_reason == "no baseline"
+
+
+def test_session_facts_set_the_dose_time_and_durability(riverside):
+    patient = make_patient(riverside)
+    phq9(patient, 20, day(-1))
+    phq9(patient, 9, day(3))
+    phq9(patient, 12, day(20))
+    phq9(patient, 13, day(24))
+
+    facts = summaries.record_session_facts(
+        patient,
+        first_dose_at=day(0),
+        sessions=[
+            {"at": day(0), "reason": "induction", "dose_mg": 35, "mg_per_kg": 0.5},
+            {"at": day(4), "reason": "induction", "dose_mg": 35, "mg_per_kg": 0.5,
+             "peak_systolic": 168, "peak_diastolic": 96},
+            {"at": day(10), "reason": "induction", "dose_mg": 35, "mg_per_kg": 0.5},
+        ],
+        induction_complete=True,
+    )  # fmt: skip
+
+    assert facts.sessions_so_far == 3
+    assert str(facts.cumulative_dose_mg) == "105.0"
+    assert facts.last_induction_at == day(10)
+    row = summary_of(patient)
+    assert row.first_dose_source == "session"
+    assert row.first_dose_at == day(0)
+    assert row.baseline == 20
+    assert row.relapsed_at == day(20)
+    assert row.durability_days == 10.0
+    assert row.durability_event is True
+
+
+def test_rescue_session_after_response_is_a_relapse(riverside):
+    patient = make_patient(riverside)
+    phq9(patient, 20, day(-1))
+    phq9(patient, 8, day(2))
+    summaries.record_session_facts(
+        patient,
+        first_dose_at=day(0),
+        sessions=[{"at": day(0), "reason": "induction"}, {"at": day(9), "reason": "rescue"}],
+    )
+
+    row = summary_of(patient)
+    assert row.relapsed_at == day(9)
+    assert row.relapse_cause == "rescue"
+
+
+def test_session_facts_refuse_naive_times_and_unknown_reasons(riverside):
+    patient = make_patient(riverside)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        summaries.record_session_facts(patient, first_dose_at=datetime(2025, 3, 3, 9))
+    with pytest.raises(ValueError, match="reason must be one of"):
+        summaries.record_session_facts(patient, sessions=[{"at": day(0), "reason": "extra"}])
+
+
+def test_ideation_status_present_then_resolved(riverside):
+    patient = make_patient(riverside)
+    phq9(patient, 20, day(0), item9=2)
+    assert IdeationStatus.objects.get(patient=patient).status == "present"
+    phq9(patient, 14, day(2), item9=0)
+    assert IdeationStatus.objects.get(patient=patient).status == "present"  # one absence
+    phq9(patient, 10, day(5), item9=0)
+
+    status = IdeationStatus.objects.get(patient=patient)
+    assert status.status == "resolved"
+    assert status.resolved_at == day(2)
+    assert [mark["present"] for mark in status.timeline] == [True, False, False]
+
+
+def test_who5_summary_reports_the_change_without_a_response(riverside):
+    patient = make_patient(riverside)
+    who5(patient, 8, day(0))
+    who5(patient, 16, day(7))
+
+    row = summary_of(patient, "who-5")
+    assert row.change == 8
+    assert row.responded_at is None
+
+
+def test_record_score_reads_only_this_patients_rows(riverside):
+    """Incremental: the work per score does not grow with other patients' history."""
+    patient = make_patient(riverside)
+    others = [make_patient(riverside, legal_last_name=f"Other{i}") for i in range(3)]
+    for other in others:
+        for days in range(4):
+            phq9(other, 20 - days, day(days))
+    phq9(patient, 20, day(0))
+    response = phq9(patient, 12, day(1))
+
+    with CaptureQueriesContext(connection) as queries:
+        summaries.record_score(response)
+    reads = [q["sql"] for q in queries.captured_queries if "measures_response" in q["sql"]]
+    assert reads, "the patient's responses are read"
+    assert all(f'"patient_id" = {patient.pk}' in sql.replace("'", "") for sql in reads)
+
+
+def test_a_failing_summary_never_blocks_the_questionnaire(riverside, monkeypatch):
+    patient = make_patient(riverside)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(summaries, "summarise", broken)
+    response = phq9(patient, 20, day(0), item9=1)
+
+    assert response.pk is not None
+    assert patient.safety_alerts.count() == 1  # the alert was raised all the same
+    assert not OutcomeSummary.objects.filter(patient=patient).exists()
+
+
+def test_refresh_patient_rebuilds_from_the_patients_records(riverside):
+    patient = make_patient(riverside)
+    phq9(patient, 20, day(0))
+    phq9(patient, 9, day(3))
+    OutcomeSummary.objects.all().delete()
+
+    summaries.refresh_patient(patient)
+
+    assert summary_of(patient).responded_at == day(3)
+    assert PatientOutcome.objects.get(patient=patient).first_dose_source == "interim"
+
+
+def test_phq9_answers_helper():
+    assert sum(phq9_answers(20, 2).values()) == 20
+
+
+def test_adjustment_decisions_cannot_be_changed(riverside, prescriber):
+    from ketaclinic.audit.models import AppendOnlyError
+    from ketaclinic.outcomes.models import AdjustmentDecision
+
+    decision = AdjustmentDecision.objects.create(
+        patient=make_patient(riverside),
+        rule_id="stop-and-discuss",
+        sentence="s",
+        source="clinic policy",
+        fingerprint="f" * 64,
+        decision="decline",
+        reason="r",
+        decided_by=prescriber,
+    )
+    decision.reason = "changed"
+    with pytest.raises(AppendOnlyError):
+        decision.save()
+    with pytest.raises(AppendOnlyError):
+        AdjustmentDecision.objects.all().delete()
+
+
+def test_madrs_ideation_level_is_the_alerts_clinic_setting(riverside, settings):
+    from ketaclinic.measures.domain.responses import submit_clinician
+
+    settings.MEASURES_MADRS_IDEATION_MIN = 3
+    patient = make_patient(riverside)
+    answers = {str(i): 1 for i in range(1, 11)} | {"10": 2}
+    submit_clinician(patient, "madrs", answers, entered_by=None, now=day(0))
+
+    status = IdeationStatus.objects.get(patient=patient)
+    assert status.status == "none"  # 2 is below the clinic's level of 3
+    assert status.timeline[0]["present"] is False
