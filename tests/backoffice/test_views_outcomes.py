@@ -277,17 +277,49 @@ def test_dashboard_figures_are_svg(client_for, director, cohort):
 
 @pytest.mark.parametrize("patients", [1, 3])
 def test_dashboard_query_count_is_constant(
-    client_for, director, riverside, django_assert_num_queries, patients
+    client_for, director, prescriber, nurse, riverside, django_assert_num_queries, patients
 ):
+    from tests.outcomes.sessions_data import discharged_iv
+
+    end = timezone.now().replace(microsecond=0) - timedelta(hours=1)
     for index in range(patients):
         scored(riverside, [20, 9], name=f"Patient{index}")
+        discharged_iv(
+            riverside,
+            prescriber,
+            nurse,
+            name=f"Charted{index}",
+            end=end,
+            events=("mild",),
+            low_spo2=True,
+        )
     client = client_for(director)
     url = reverse("backoffice:outcomes-dashboard")
     client.get(url)
 
-    with django_assert_num_queries(12):
+    # 13: the 12 of the outcome figures + 1 aggregate over the discharged sessions
+    with django_assert_num_queries(13):
         response = client.get(url)
     assert response.status_code == 200
+    safety = response.context["board"].safety
+    assert (safety.total.sessions, safety.total.events, safety.total.alerts) == (patients,) * 3
+    assert "100 adverse events (0 serious) and 100 in-session alerts" in response.content.decode()
+
+
+def test_patient_page_shows_the_rapid_relief_scores(client_for, nurse, riverside):
+    from tests.outcomes.scores import phq9_on_schedule
+
+    patient = make_patient(riverside)
+    phq9(patient, 20, ago(3))
+    phq9_on_schedule(patient, 8, ago(2), "first_session_discharge")
+    phq9_on_schedule(patient, 14, ago(1), "24h_after_first_session")
+
+    response = client_for(nurse).get(reverse("backoffice:outcomes-patient", args=[patient.pk]))
+
+    text = response.content.decode()
+    assert "At discharge: 8 (response)" in text
+    assert "At 24 hours: 14 (no response)" in text
+    assert "no rapid relief" in text
 
 
 def test_progress_report_is_a_pdf_and_logged_as_print(client_for, nurse, riverside):

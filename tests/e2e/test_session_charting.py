@@ -21,6 +21,7 @@ from ketaclinic.sessions.models import Session, Status
 from tests.accounts.signin import PASSWORD
 from tests.e2e.conftest import axe_violations
 from tests.factories import totp_code
+from tests.inventory.factories import receive, register
 from tests.sessions.factories import NORMAL, dosing, esketamine_setup, iv_setup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -65,6 +66,8 @@ def test_a_nurse_charts_a_whole_session_and_the_prescriber_signs(
 ):
     write = request.config.getoption("--screenshots")
     session, order = iv_setup(riverside, prescriber, nurse)
+    register(riverside)
+    lot = receive(riverside, nurse, product=order.product, units=2, lot_number="KET-2611").lot
     page = page_factory(TABLET)
     sign_in(page, live_server, nurse, f"/staff/sessions/{session.pk}/check-in/")
 
@@ -93,7 +96,12 @@ def test_a_nurse_charts_a_whole_session_and_the_prescriber_signs(
     chart_vitals(page, 128, 80, 74, 98, 14)
     page.get_by_text("Vital signs charted.").wait_for()
     assert page.get_by_label("Rate (mg/h)").input_value() == f"{order.rate_mg_per_h}"
-    page.get_by_label("Lot number").fill("KET-2611")
+    # the vial is drawn from a lot chosen from the safe's list; the chart names that lot
+    page.get_by_label("Lot", exact=True).select_option(str(lot.pk))
+    page.get_by_label("Drawn (mg)").fill("200")
+    page.get_by_role("button", name="Draw from this lot").click()
+    page.get_by_text("Drawn 200 mg from lot KET-2611.").wait_for()
+    page.get_by_label("Lot number").select_option("KET-2611")
     page.get_by_role("button", name="Record administration").click()
     page.get_by_text("Administration recorded.").wait_for()
 
@@ -124,6 +132,19 @@ def test_a_nurse_charts_a_whole_session_and_the_prescriber_signs(
     page.get_by_role("button", name="Save note").click()
     page.get_by_text("Note saved.").wait_for()
     assert page.console_errors == []
+
+    # the ledger: what was given, and the rest wasted in front of a witness
+    page.get_by_role("link", name="Record given and waste (with witness)").click()
+    page.get_by_label("Given (mg)").fill("35")
+    page.get_by_role("button", name="Record given").click()
+    page.get_by_text("Administration recorded.").wait_for()
+    page.get_by_label("Wasted (mg)").fill("165")
+    page.get_by_label("Witness", exact=True).select_option(str(prescriber.pk))
+    page.get_by_label("Witness's password").fill(PASSWORD)
+    page.get_by_role("button", name="Record waste").click()
+    page.get_by_text("Waste recorded").wait_for()
+    page.get_by_role("link", name="Back to the session chart").click()
+    page.get_by_role("cell", name="Accounted for").wait_for()
 
     # the prescriber overrides the observation with a reason, discharges and signs
     cache.clear()  # one TOTP code per period

@@ -33,3 +33,21 @@ def who5(patient, raw: int, at: datetime):
         answers[str(item)] = min(5, rest)
         rest -= answers[str(item)]
     return submit_clinician(patient, "who-5", answers, entered_by=None, now=at).response
+
+
+def phq9_on_schedule(patient, total: int, at: datetime, schedule: str):
+    """A PHQ-9 the patient answered through a link sent by an assignment on
+    ``schedule`` (e.g. "first_session_discharge"), as the schedule engine sends it."""
+    from datetime import timedelta
+
+    from ketaclinic.measures.domain.assignments import assign
+    from ketaclinic.measures.domain.links import create_link
+    from ketaclinic.measures.domain.responses import submit
+    from ketaclinic.measures.models import Channel
+
+    sent = at - timedelta(minutes=5)
+    assignment = assign(patient, "phq-9", schedule, now=sent)
+    link, _token = create_link(
+        patient, "phq-9", channel=Channel.IN_CLINIC, assignment=assignment, now=sent
+    )
+    return submit(link, phq9_answers(total), now=at).response

@@ -269,3 +269,39 @@ def test_madrs_ideation_level_is_the_alerts_clinic_setting(riverside, settings):
     status = IdeationStatus.objects.get(patient=patient)
     assert status.status == "none"  # 2 is below the clinic's level of 3
     assert status.timeline[0]["present"] is False
+
+
+def test_starting_a_course_after_the_scores_refreshes_the_summary(
+    riverside, prescriber, nurse, protocols
+):
+    patient = ready_patient(riverside, prescriber, nurse)
+    phq9(patient, 24, day(0))
+    phq9(patient, 18, day(10))  # the baseline once the course starts on day 20
+    phq9(patient, 8, day(22))
+    assert summary_of(patient).first_dose_source == "interim"
+    assert summary_of(patient).baseline == 24
+
+    course = course_on(patient, prescriber, day(20).date())
+
+    row = summary_of(patient)
+    assert row.first_dose_source == "course"
+    assert row.protocol_id == course.protocol_version.protocol_id
+    assert row.baseline == 18
+    assert row.responded_at == day(22)
+
+
+def test_a_summary_failure_never_stops_a_course(
+    riverside, prescriber, nurse, protocols, monkeypatch, caplog
+):
+    patient = ready_patient(riverside, prescriber, nurse)
+    phq9(patient, 20, day(0))
+
+    def broken(_patient, **_kwargs):
+        raise RuntimeError("summary bug")
+
+    monkeypatch.setattr(summaries, "refresh_patient", broken)
+    course = course_on(patient, prescriber, day(20).date())
+
+    assert course.pk is not None
+    assert summary_of(patient).first_dose_source == "interim"  # unchanged, repaired later
+    assert "outcome summaries not refreshed" in caplog.text

@@ -153,6 +153,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "query": query,
         "locations": locations,
         "can_export_research": request.user.has_perm("outcomes.export_research"),
+        "safety_groups": [
+            ("Location", board.safety.by_location),
+            ("Period of the session", board.safety.by_period),
+        ],
         "sees_all": len(locations) == 0 or request.user.sees_all_locations,
     }
     return render(request, "backoffice/outcomes/dashboard.html", context, status=status)

@@ -1,10 +1,13 @@
 """Session screens, made for a tablet at the chair: a course's sessions, check-in with
 the readiness check, the live session page (vital signs due and late, the thresholds in
-force, open alerts with their response form, the administration record, scales, events,
-the vitals chart), discharge with each criterion and prescriber overrides, the note
-(signed by a prescriber, then amendments only) and the Spravato REMS form (printable
-page and CSV). Every write is a domain function; a refusal shows its reasons beside the
-form and keeps what was typed."""
+force, open alerts with their response form, the dose drawn from a chosen lot of the
+controlled-substance ledger, the administration record, rescue doses under standing
+orders, the paper chart's scan for downtime, scales, events, the vitals chart),
+discharge with each criterion and prescriber overrides, the note (signed by a
+prescriber, then amendments only) and the Spravato REMS form (printable page and CSV).
+Check-in shows the drug-interaction rules that fire on the current medications. Every
+write is a domain function; a refusal shows its reasons beside the form and keeps what
+was typed."""
 
 from __future__ import annotations
 
@@ -24,8 +27,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.sessions import charts, rems
 from ketaclinic.sessions.discharge import OverrideRefused
-from ketaclinic.sessions.domain import charting, notes, policy, queries, rems_export, sessions
+from ketaclinic.sessions.domain import (
+    charting,
+    controlled,
+    downtime,
+    interactions,
+    notes,
+    policy,
+    queries,
+    rems_export,
+    sessions,
+)
 from ketaclinic.sessions.domain import discharge as discharging
+from ketaclinic.sessions.domain import rescue as rescuing
 from ketaclinic.sessions.domain.errors import FieldErrors, Refused, SessionError
 from ketaclinic.sessions.domain.rems_form import esketamine_sessions, fill
 from ketaclinic.sessions.entry_forms import (
@@ -35,20 +49,25 @@ from ketaclinic.sessions.entry_forms import (
     CheckInForm,
     DecisionForm,
     DischargeForm,
+    DrawForm,
     EventForm,
     NoteForm,
+    PaperChartForm,
     PlanForm,
     ReadinessForm,
     ResponseForm,
     ScaleForm,
     SignForm,
     VitalsForm,
+    rescue_form,
 )
 from ketaclinic.sessions.models import Session, SessionAlert, Status
 from ketaclinic.treatment.models import Course
 
 TEMPLATES = "backoffice/sessions/"
 # Criteria the person ticks on the discharge page (the others come from the chart).
+# Decisions a prescriber records before check-in (shown on the check-in page).
+CHECK_IN_DECISIONS = ("suicidal_ideation", "interaction")
 CONFIRMED_AT_DISCHARGE = ("alert_and_oriented", "escort_present", "suicidal_ideation_rechecked")
 
 
@@ -136,6 +155,8 @@ def _page_context(request, session: Session, **forms) -> dict:
     thresholds = policy.thresholds()
     rule = policy.monitoring_rule(session)
     latest_predose = chart.latest_predose
+    draws = controlled.session_draws(session)
+    lot_numbers = sorted({state.entry.lot.lot_number for state in draws})
     context = {
         "session": session,
         "patient": session.course.patient,
@@ -152,8 +173,20 @@ def _page_context(request, session: Session, **forms) -> dict:
         "can_edit_note": user.has_perm("sessions.chart", session),
         "late_minutes": policy.late_after().seconds // 60,
         "vitals_form": forms.get("vitals_form") or VitalsForm(),
+        "paper_scans": list(session.paper_scans.select_related("attachment", "by")),
+        "paper_form": forms.get("paper_form") or PaperChartForm(),
+        "rescue_doses": list(rescuing.session_rescue_doses(session)),
+        "rescue_form": forms.get("rescue_form") or rescue_form(),
+        "draws": draws,
+        "draw_form": forms.get("draw_form")
+        or (
+            DrawForm(lots=controlled.drawable_lots(session))
+            if session.order_id and user.has_perm("inventory.record", session.location)
+            else None
+        ),
         "admin_form": forms.get("admin_form")
         or AdministrationForm(
+            lots=lot_numbers,
             initial={
                 "kind": "bolus" if session.is_esketamine else "start",
                 "amount_mg": "28" if session.is_esketamine else "",
@@ -162,7 +195,7 @@ def _page_context(request, session: Session, **forms) -> dict:
                     if session.order and session.order.rate_mg_per_h
                     else ""
                 ),
-            }
+            },
         ),
         "scale_form": forms.get("scale_form") or ScaleForm(),
         "event_form": forms.get("event_form") or EventForm(),
@@ -257,7 +290,7 @@ def vitals(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
 @require_POST
 @staff_view("sessions.chart", get_object=_session)
 def administration(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
-    form = AdministrationForm(request.POST)
+    form = AdministrationForm(request.POST, lots=controlled.drawn_lot_numbers(obj))
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -276,6 +309,81 @@ def administration(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
             messages.success(request, "Administration recorded.")
             return _back(obj, "administration")
     return _page(request, obj, status=400, admin_form=form)
+
+
+@require_POST
+@staff_view("sessions.chart", get_object=_session)
+def draw(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
+    """Draw the dose from a lot of the ordered product (the controlled-substance ledger:
+    only those who may record in it, i.e. not the medical director, who reviews)."""
+    if not request.user.has_perm("inventory.record", obj.location):
+        raise PermissionDenied
+    form = DrawForm(request.POST, lots=controlled.drawable_lots(obj))
+    if form.is_valid():
+        try:
+            entry = controlled.draw_for_session(
+                obj,
+                lot_id=form.cleaned_data["lot"].pk,
+                mg=form.cleaned_data["mg"],
+                actor=request.user,
+                occurred_at=form.occurred_at(),
+            )
+        except SessionError as exc:
+            _error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Drawn {entry.quantity_mg.normalize():f} mg from lot {entry.lot.lot_number}. "
+                "After the dose, record what was given and what was wasted.",
+            )
+            return _back(obj, "draws")
+    return _page(request, obj, status=400, draw_form=form)
+
+
+@require_POST
+@staff_view("sessions.chart", get_object=_session)
+def paper_chart(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
+    """Downtime: attach the scan of the paper chart (its values are charted later)."""
+    form = PaperChartForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            scan = downtime.attach_paper_chart(
+                obj,
+                actor=request.user,
+                uploaded=form.cleaned_data["file"],
+                note=form.cleaned_data["note"],
+            )
+        except SessionError as exc:
+            _error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{scan.attachment.original_name} attached. Chart its values as late entries.",
+            )
+            return _back(obj, "paper")
+    return _page(request, obj, status=400, paper_form=form)
+
+
+@require_POST
+@staff_view("sessions.chart", get_object=_session)
+def rescue(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
+    """A rescue medication given under a standing order during this session."""
+    form = rescue_form(request.POST)
+    if form.is_valid():
+        try:
+            rescuing.give_rescue(
+                obj,
+                standing_order=form.cleaned_data["standing_order"],
+                dose_mg=form.cleaned_data["dose_mg"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except SessionError as exc:
+            _error(form, exc)
+        else:
+            messages.success(request, "Rescue dose recorded.")
+            return _back(obj, "rescue")
+    return _page(request, obj, status=400, rescue_form=form)
 
 
 @require_POST
@@ -362,10 +470,10 @@ def decide(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
             _error(form, exc)
         else:
             messages.success(request, "Decision recorded.")
-            if data["about"] == "suicidal_ideation":
+            if data["about"] in CHECK_IN_DECISIONS:
                 return redirect("backoffice:sessions-check-in", pk=obj.pk)
             return _back(obj)
-    if form.data.get("about") == "suicidal_ideation":
+    if form.data.get("about") in CHECK_IN_DECISIONS:
         return _check_in_page(request, obj, status=400, decision_form=form)
     return _page(request, obj, status=400, decision_form=form)
 
@@ -436,6 +544,10 @@ def amend(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
 def _check_in_page(request, session: Session, *, status: int = 200, **forms) -> HttpResponse:
     readiness = sessions.readiness_in_force(session)
     si_decision = sessions.decision_on(session, "suicidal_ideation")
+    hits = interactions.interaction_hits(session.course.patient)
+    interaction_decision = sessions.decision_on(session, "interaction")
+    posted = forms.get("decision_form")
+    about = posted.data.get("about") if posted is not None else None
     context = {
         "session": session,
         "patient": session.course.patient,
@@ -444,9 +556,14 @@ def _check_in_page(request, session: Session, *, status: int = 200, **forms) -> 
         "readiness": readiness,
         "readiness_form": forms.get("readiness_form") or ReadinessForm(),
         "form": forms.get("form") or CheckInForm(),
-        "decision_form": forms.get("decision_form")
+        "decision_form": (posted if about == "suicidal_ideation" else None)
         or DecisionForm(initial={"about": "suicidal_ideation"}),
         "si_decision": si_decision,
+        "interaction_hits": hits,
+        "new_interactions": [hit for hit in hits if hit.new],
+        "interaction_decision": interaction_decision,
+        "interaction_form": (posted if about == "interaction" else None)
+        or DecisionForm(initial={"about": "interaction"}, auto_id="interaction_%s"),
         "can_chart": request.user.has_perm("sessions.chart", session),
         "can_decide": request.user.has_perm("sessions.decide", session),
         "per_session": settings.SESSION_READINESS_PER == "session",

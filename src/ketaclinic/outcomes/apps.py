@@ -10,3 +10,10 @@ class OutcomesConfig(AppConfig):
     name = "ketaclinic.outcomes"
     label = "outcomes"
     verbose_name = "Outcomes"
+
+    def ready(self) -> None:
+        from ketaclinic.outcomes.domain.exports import register_section
+        from ketaclinic.outcomes.domain.fhir_sessions import session_entries
+
+        # doses and vital signs in the patient's FHIR Bundle (read from the sessions app)
+        register_section(session_entries)

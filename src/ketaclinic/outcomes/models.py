@@ -97,6 +97,16 @@ class OutcomeSummary(models.Model):
     durability_event = models.BooleanField(null=True, blank=True)
     durability_start = models.DateTimeField(null=True, blank=True)
     durability_end = models.DateTimeField(null=True, blank=True)
+    # Rapid relief (docs/outcomes.md): the scores answered through the measures
+    # schedules "at discharge of the first session" and "24 hours after the first
+    # session", and whether each is a response against the baseline (None: not
+    # measured, or no baseline to compare with).
+    discharge_score = models.FloatField(null=True, blank=True)
+    discharge_at = models.DateTimeField(null=True, blank=True)
+    discharge_responded = models.BooleanField(null=True, blank=True)
+    day1_score = models.FloatField(null=True, blank=True)
+    day1_at = models.DateTimeField(null=True, blank=True)
+    day1_responded = models.BooleanField(null=True, blank=True)
     eligible_for_stats = models.BooleanField(default=False)
     ineligible_reason = models.CharField(max_length=60, blank=True)
     notes = models.JSONField(default=list, blank=True)
@@ -120,6 +130,13 @@ class OutcomeSummary(models.Model):
     @property
     def audit_patient_id(self):
         return self.patient_id
+
+    @property
+    def rapid_relief(self) -> bool | None:
+        """A response at both early points; None until both are measured."""
+        if self.discharge_responded is None or self.day1_responded is None:
+            return None
+        return self.discharge_responded and self.day1_responded
 
 
 class IdeationState(models.TextChoices):

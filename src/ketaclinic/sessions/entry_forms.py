@@ -96,8 +96,47 @@ class AdministrationForm(OccurredAt):
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         help_text="For a device or push: e.g. 28.",
     )
-    lot = forms.CharField(label="Lot number", required=False, max_length=60)
+    lot = forms.ChoiceField(
+        label="Lot number",
+        required=False,
+        choices=[("", "—")],
+        help_text="A lot drawn for this session in the controlled-substance ledger.",
+    )
     field_order = ["kind", "rate_mg_per_h", "amount_mg", "lot", "occurred_time"]
+
+    def __init__(self, *args, lots: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        lots = lots or []
+        self.fields["lot"].choices = [("", "—")] + [(number, number) for number in lots]
+        if len(lots) == 1 and not self.is_bound:
+            self.initial.setdefault("lot", lots[0])
+
+
+class DrawForm(OccurredAt):
+    """Draw a dose from a lot of the ordered product (chosen, never typed)."""
+
+    lot = forms.ModelChoiceField(
+        label="Lot",
+        queryset=None,
+        empty_label="Choose the lot",
+        error_messages={"invalid_choice": "Choose a lot from the list."},
+    )
+    mg = forms.DecimalField(
+        label="Drawn (mg)",
+        max_digits=12,
+        decimal_places=3,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    field_order = ["lot", "mg", "occurred_time"]
+
+    def __init__(self, *args, lots, **kwargs):
+        kwargs.setdefault("auto_id", "draw_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["lot"].queryset = lots
+        self.fields["lot"].label_from_instance = lambda lot: (
+            f"{lot.lot_number} — expires {lot.expires_on:%Y-%m-%d}, "
+            f"{lot.balance_mg.normalize():f} mg in the safe"
+        )
 
 
 class ScaleForm(OccurredAt):
@@ -250,3 +289,30 @@ class PlanForm(forms.Form):
         label="Reason",
         choices=[("induction", "Induction"), ("maintenance", "Maintenance"), ("rescue", "Rescue")],
     )
+
+
+class PaperChartForm(forms.Form):
+    """Downtime: the scan of the paper chart (PDF, PNG or JPEG)."""
+
+    file = forms.FileField(
+        label="Scan of the paper chart",
+        help_text="PDF, PNG or JPEG. Then chart its values below as late entries "
+        "(tick “From a paper chart”).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+        error_messages={"required": "Choose the scanned file."},
+    )
+    note = forms.CharField(label="Note about the scan", required=False, max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "paper_%s")  # the page has the session note's id_note
+        super().__init__(*args, **kwargs)
+
+
+def rescue_form(*args, **kwargs):
+    """The treatment app's rescue-dose form without the session number (it is this
+    session's)."""
+    from ketaclinic.treatment.forms import RescueDoseForm
+
+    form = RescueDoseForm(*args, auto_id="rescue_%s", **kwargs)
+    del form.fields["session_number"]
+    return form

@@ -212,6 +212,7 @@ class Decision(models.TextChoices):
 class DecisionAbout(models.TextChoices):
     VITALS_HOLD = "vitals_hold", "Pre-dose vital signs at the hold level"
     SUICIDAL_IDEATION = "suicidal_ideation", "Suicidal ideation at check-in"
+    INTERACTION = "interaction", "New drug interaction at check-in"
 
 
 class PredoseDecision(models.Model):
@@ -425,3 +426,23 @@ class NoteAmendment(models.Model):
 
     def __str__(self) -> str:
         return f"Amendment of {self.at:%Y-%m-%d %H:%M}"
+
+
+class PaperChartScan(models.Model):
+    """A scan of the paper chart kept during downtime: the file is a patients.Attachment
+    (its storage, type sniffing and size limit); its values are charted later as late
+    entries marked "from paper"."""
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="paper_scans")
+    attachment = models.OneToOneField(
+        "patients.Attachment", on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    by = _person()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Paper chart scan of {self.at:%Y-%m-%d %H:%M}"

@@ -4,7 +4,8 @@ Scope first: a prescriber sees the locations they work at, the medical director 
 location (``visible_locations``); the filters choose within that scope and can never
 widen it (a location outside it is not a valid choice). Five queries whatever the
 number of patients: locations, protocols, summaries (the chosen instrument, WHO-5 and
-PEG together), ideation statuses, questionnaire links.
+PEG together), ideation statuses, questionnaire links, and one aggregate over the
+discharged sessions (adverse events and in-session alerts per 100 sessions).
 
 Who counts where is ``outcomes.cohort``'s (docs/outcomes.md): eligible = baseline in
 the window and at or above the severity gate (stored as ``eligible_for_stats`` by the
@@ -69,6 +70,7 @@ class Dashboard:
     who5_meaningful: cohort.Rate
     peg_response: cohort.Rate
     completion: cohort.Rate
+    safety: Safety | None = None
     comparison: tuple = ()
     interim: int = 0  # summaries on the interim baseline rule (no course yet)
     course_dates: int = 0  # first dose from the course date (dose time not recorded)
@@ -78,6 +80,90 @@ class Dashboard:
         """Changes when any summary shown changes: the figures' cache key."""
         text = ";".join(f"{row.pk}:{row.data_version}" for row in self.rows)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class SafetyRow:
+    """Adverse events and in-session alerts of discharged sessions, per 100 sessions."""
+
+    label: str
+    sessions: int
+    events: int
+    serious: int
+    alerts: int
+
+    @staticmethod
+    def _per_100(count: int, sessions: int) -> float | None:
+        return count * 100 / sessions if sessions else None
+
+    @property
+    def events_per_100(self) -> float | None:
+        return self._per_100(self.events, self.sessions)
+
+    @property
+    def serious_per_100(self) -> float | None:
+        return self._per_100(self.serious, self.sessions)
+
+    @property
+    def alerts_per_100(self) -> float | None:
+        return self._per_100(self.alerts, self.sessions)
+
+
+@dataclass(frozen=True)
+class Safety:
+    total: SafetyRow
+    by_location: list[SafetyRow]
+    by_period: list[SafetyRow]
+
+
+def safety_rates(location_ids: list[int], patient_ids: set[int] | None = None) -> Safety:
+    """Adverse events (any severity; serious ones also apart) and in-session alerts per
+    100 discharged sessions, in total, by the session's location and by the quarter of
+    its discharge. One aggregate query whatever the number of sessions: the counts are
+    grouped by (location, quarter) in the database and summed here. ``patient_ids``
+    limits it to those patients (the dashboard's protocol, condition and period filters)."""
+    from django.db.models.functions import TruncQuarter
+
+    from ketaclinic.sessions.models import Session, Severity, Status
+
+    rows = Session.objects.filter(status=Status.DISCHARGED, location_id__in=location_ids)
+    if patient_ids is not None:
+        rows = rows.filter(course__patient_id__in=patient_ids)
+    cells = list(
+        rows.annotate(quarter=TruncQuarter("discharged_at"))
+        .values("location__name", "quarter")
+        .annotate(
+            n_sessions=Count("pk", distinct=True),
+            n_events=Count("events", distinct=True),
+            n_serious=Count("events", filter=Q(events__severity=Severity.SERIOUS), distinct=True),
+            n_alerts=Count("alerts", distinct=True),
+        )
+        .order_by()
+    )
+
+    def summed(label: str, chosen: list[dict]) -> SafetyRow:
+        return SafetyRow(
+            label=label,
+            sessions=sum(cell["n_sessions"] for cell in chosen),
+            events=sum(cell["n_events"] for cell in chosen),
+            serious=sum(cell["n_serious"] for cell in chosen),
+            alerts=sum(cell["n_alerts"] for cell in chosen),
+        )
+
+    def period(cell: dict) -> str:
+        moment = cell["quarter"]
+        return f"{moment.year} Q{(moment.month - 1) // 3 + 1}" if moment else "no date"
+
+    by_location: dict[str, list[dict]] = defaultdict(list)
+    by_period: dict[str, list[dict]] = defaultdict(list)
+    for cell in cells:
+        by_location[cell["location__name"]].append(cell)
+        by_period[period(cell)].append(cell)
+    return Safety(
+        total=summed("All sessions", cells),
+        by_location=[summed(label, by_location[label]) for label in sorted(by_location)],
+        by_period=[summed(label, by_period[label]) for label in sorted(by_period)],
+    )
 
 
 def _evaluable(rows: list[OutcomeSummary]) -> list[OutcomeSummary]:
@@ -142,7 +228,15 @@ def build(user, filters: dict, locations: list[Location]) -> Dashboard:
 
     stats = None
     if main:
-        stats = cohort.cohort_stats([as_metrics(row) for row in main], window_days=window_days())
+        members = [
+            cohort.CohortMember(
+                summary=as_metrics(row),
+                first_session_discharge=row.discharge_score,
+                at_24_hours=row.day1_score,
+            )
+            for row in main
+        ]
+        stats = cohort.cohort_stats(members, window_days=window_days())
 
     groups: dict[str, list[GroupRow]] = {}
     dimensions = {
@@ -193,6 +287,13 @@ def build(user, filters: dict, locations: list[Location]) -> Dashboard:
     )
     completion = cohort.Rate(counts["used"] or 0, counts["closed"] or 0)
 
+    safety = safety_rates(
+        location_ids,
+        {row.patient_id for row in main}
+        if filters.get("protocol") or filters.get("condition") or _period(filters)
+        else None,
+    )
+
     notes = []
     interim = sum(1 for row in main if row.first_dose_source == "interim")
     course_dates = sum(1 for row in main if row.first_dose_source == "course")
@@ -210,6 +311,7 @@ def build(user, filters: dict, locations: list[Location]) -> Dashboard:
         who5_meaningful=who5_meaningful,
         peg_response=peg_response,
         completion=completion,
+        safety=safety,
         comparison=cohort.comparison_rows(stats) if stats else (),
         interim=interim,
         course_dates=course_dates,

@@ -8,6 +8,8 @@ its transaction:
   patient's summary of that instrument, and the suicidal-ideation status when the
   instrument asks about ideation, from that patient's own responses (at most
   ``SCORE_LIMIT`` per instrument): never the history of other patients.
+- ``course_started(patient)``: ``treatment.domain.courses.start_course`` started a
+  course; the summaries are recomputed with its first session date as the first dose.
 - ``record_session_facts(patient, ...)``: the extension point for the sessions app.
   It stores the first dose time, sessions so far, cumulative dose, the last induction
   session, rescue sessions and per-session peaks (blood pressure, CADSS) and
@@ -65,6 +67,10 @@ IDEATION_INSTRUMENTS = ("phq-9", "qids-sr16", "madrs", "cssrs-screener")
 CSSRS = "cssrs-screener"
 CSSRS_IDEATION_ITEMS = ("1", "2", "3", "4", "5", "6")
 SESSION_REASONS = ("induction", "maintenance", "rescue")
+#: The measures schedules whose scores are rapid relief's (discharge, 24 hours).
+DISCHARGE_SCHEDULE = "first_session_discharge"
+DAY1_SCHEDULE = "24h_after_first_session"
+EARLY_SCHEDULES = (DISCHARGE_SCHEDULE, DAY1_SCHEDULE)
 
 
 def window_days() -> int:
@@ -173,6 +179,19 @@ def refresh_patient(patient, *, facts: PatientOutcome | None = None) -> None:
         update_ideation(facts)
 
 
+def course_started(patient) -> None:
+    """A course was started (``treatment.domain.courses.start_course``, in its
+    transaction): its first session date becomes the first dose until the sessions app
+    records the dose time, so every summary of the patient is recomputed. Like
+    ``record_score`` it works in a savepoint and logs any error: a summary bug never
+    stops a course being started (``refresh_patient`` repairs it later)."""
+    try:
+        with transaction.atomic():
+            refresh_patient(patient)
+    except Exception:
+        logger.exception("outcome summaries not refreshed for patient %s", patient.pk)
+
+
 # -- the patient's facts --------------------------------------------------------------
 
 
@@ -270,7 +289,10 @@ def first_dose_for(facts: PatientOutcome) -> datetime | None:
 # -- one instrument's summary -----------------------------------------------------------
 
 
-def _scores(patient_id: int, instrument_id: str) -> list[tuple[int, datetime, float]]:
+def _scores(patient_id: int, instrument_id: str) -> list[tuple[int, datetime, float, str | None]]:
+    """(pk, time, total, schedule) of the patient's valid scores, oldest first; the
+    schedule is that of the assignment whose link the score answered (None for a score
+    entered by staff or sent by hand)."""
     return list(
         Response.objects.filter(
             patient_id=patient_id,
@@ -280,8 +302,28 @@ def _scores(patient_id: int, instrument_id: str) -> list[tuple[int, datetime, fl
             total__isnull=False,
         )
         .order_by("submitted_at", "id")
-        .values_list("pk", "submitted_at", "total")[:SCORE_LIMIT]
+        .values_list("pk", "submitted_at", "total", "link__assignment__schedule")[:SCORE_LIMIT]
     )
+
+
+def early_scores(
+    rows: Sequence[tuple[int, datetime, float, str | None]], first_dose: datetime | None
+) -> dict[str, tuple[datetime, float] | None]:
+    """The rapid-relief scores: for each of ``EARLY_SCHEDULES``, the first score that
+    answered a link of that schedule after the first dose (None when there is none).
+
+    The measures schedules "at discharge of the first session" and "24 hours after the
+    first session" are fired by the sessions app at the first session's discharge, so
+    a score answering one of their links is that point's measure by construction
+    (docs/outcomes.md). A score before the first dose cannot be one."""
+    found: dict[str, tuple[datetime, float] | None] = dict.fromkeys(EARLY_SCHEDULES)
+    for _pk, moment, total, schedule in rows:
+        if schedule not in found or found[schedule] is not None:
+            continue
+        if first_dose is not None and moment <= first_dose:
+            continue
+        found[schedule] = (moment, total)
+    return found
 
 
 def _exclusion(summary: metrics.OutcomeSummary) -> str:
@@ -306,17 +348,19 @@ def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | Non
             patient_id=facts.patient_id, instrument_id=instrument_id
         ).delete()
         return None
-    scores = [(moment, total) for _pk, moment, total in rows]
+    scores = [(moment, total) for _pk, moment, total, _schedule in rows]
     first_dose = first_dose_for(facts)
     baseline_pk = None
     if first_dose is None:  # interim rule: the first valid response
-        baseline_pk, baseline_at, baseline = rows[0]
+        baseline_pk, baseline_at, baseline, _schedule = rows[0]
         first_dose = baseline_at
     else:
         found = metrics.baseline_from(scores, first_dose, window_days())
         baseline_at, baseline = found if found else (None, None)
         if found:
-            baseline_pk = [pk for pk, moment, _t in rows if moment == baseline_at][-1]
+            baseline_pk = [pk for pk, moment, _t, _s in rows if moment == baseline_at][-1]
+    early = early_scores(rows, first_dose)
+    instrument = load(instrument_id)
     last_induction = facts.last_induction_at
     if last_induction is not None and last_induction < first_dose:
         last_induction = None
@@ -363,6 +407,8 @@ def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | Non
         "eligible_for_stats": reason == "",
         "ineligible_reason": reason,
         "notes": notes,
+        **_early_values("discharge", early[DISCHARGE_SCHEDULE], instrument, summary.baseline),
+        **_early_values("day1", early[DAY1_SCHEDULE], instrument, summary.baseline),
         "updated_at": timezone.now(),
     }
     stored, made = OutcomeSummary.objects.get_or_create(
@@ -375,6 +421,15 @@ def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | Non
         stored.save()
         stored.refresh_from_db(fields=["data_version"])
     return stored
+
+
+def _early_values(prefix: str, found, instrument, baseline) -> dict:
+    moment, score = found if found else (None, None)
+    return {
+        f"{prefix}_score": score,
+        f"{prefix}_at": moment,
+        f"{prefix}_responded": instrument.is_response(baseline, score),
+    }
 
 
 def as_metrics(row: OutcomeSummary) -> metrics.OutcomeSummary:

@@ -11,6 +11,9 @@ response to an in-session alert. Every item is a new row (nothing is overwritten
 - The first ``start`` or ``bolus`` starts the dose: it needs pre-dose vital signs and,
   after a hold, a prescriber's decision to proceed. The record is checked as a whole by
   ``doses.total_dose`` (a pause while nothing runs is refused, never guessed).
+- Once a dose has been drawn for the session's order in the controlled-substance
+  ledger (``controlled.draw_for_session``), an administration's lot must be one of the
+  drawn lots (the page offers only those).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
@@ -264,6 +268,16 @@ def record_administration(
                 raise SessionError("The first entry is the start of the dose.", field="kind")
             _may_start_dose(current)
         order = current.order
+        if lot_text and order is not None and apps.is_installed("ketaclinic.inventory"):
+            from ketaclinic.sessions.domain.controlled import drawn_lot_numbers
+
+            drawn = drawn_lot_numbers(current)
+            if drawn and lot_text not in drawn:
+                raise SessionError(
+                    f"Lot {lot_text} was not drawn for this session: choose one of "
+                    f"{', '.join(drawn)}.",
+                    field="lot",
+                )
         existing = list(current.administrations.order_by("occurred_at", "id"))
         candidate = Administration(
             session=current,

@@ -10,6 +10,10 @@
   corticosteroids/decongestants not at least 1 h before (label, CLINICAL.md §3);
 - escort or no-driving not confirmed; a positive pregnancy test; medication changes
   not reviewed;
+- a drug-interaction rule of the screening engine that fires on the current
+  medications and was not among the hits of the latest eligibility decision
+  (``interactions.new_interaction_hits``), without a prescriber's recorded review
+  deciding to proceed;
 - suicidal ideation reported without a prescriber's recorded review deciding to
   proceed (CLINICAL.md §7).
 
@@ -34,6 +38,7 @@ from ketaclinic.sessions.domain.errors import (
     SessionError,
     require_role,
 )
+from ketaclinic.sessions.domain.interactions import new_interaction_hits
 from ketaclinic.sessions.models import (
     CheckIn,
     Decision,
@@ -227,6 +232,18 @@ def check_in_problems(session: Session, answers: dict, *, now: datetime) -> list
         "medication_changes_reviewed"
     ):
         problems.append("Medication changes were reported: review them before dosing.")
+    new_hits = new_interaction_hits(session.course.patient)
+    if new_hits:
+        decision = decision_on(session, DecisionAbout.INTERACTION)
+        if decision is None:
+            problems.append(
+                "New since the eligibility decision: "
+                + " ".join(hit.message for hit in new_hits)
+                + " A prescriber must review the medications and record a decision before "
+                "check-in."
+            )
+        elif decision.decision == Decision.DEFER:
+            problems.append("A prescriber deferred this session after reviewing medications.")
     if answers.get("suicidal_ideation"):
         decision = decision_on(session, DecisionAbout.SUICIDAL_IDEATION)
         if decision is None:

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.roles import Role
+from ketaclinic.outcomes.domain.summaries import course_started
 from ketaclinic.patients.domain.parsing import age_on
 from ketaclinic.patients.domain.status import set_status
 from ketaclinic.screening.domain.readiness import readiness_problems
@@ -167,6 +168,7 @@ def start_course(
                 reason=f"Course started: {protocol_version.protocol.name}",
                 actor=started_by,
             )
+            course_started(patient)  # outcomes: this course's first session is day 0
     except IntegrityError:  # a second course started at the same moment
         raise CourseRefused(
             ["The patient already has an active course: end it before starting another."]
