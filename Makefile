@@ -45,7 +45,7 @@ check-deploy: install
 	$(MANAGE) check --deploy --fail-level WARNING
 
 screenshots: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ketaclinic} $(UV) run --locked pytest -p no:xdist tests/e2e/test_screenshots.py tests/e2e/test_patient_screening_flow.py tests/e2e/test_questionnaire_safety_flow.py tests/e2e/test_booking_calendar.py tests/e2e/test_course_to_booking_flow.py tests/e2e/test_session_charting.py tests/e2e/test_outcomes_screenshots.py --screenshots
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ketaclinic} $(UV) run --locked pytest -p no:xdist tests/e2e/test_screenshots.py tests/e2e/test_patient_screening_flow.py tests/e2e/test_questionnaire_safety_flow.py tests/e2e/test_booking_calendar.py tests/e2e/test_course_to_booking_flow.py tests/e2e/test_session_charting.py tests/e2e/test_outcomes_screenshots.py tests/e2e/test_inventory.py --screenshots
 
 ci: lint migrations-check test
 
