@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.backoffice.access import staff_view
+from ketaclinic.backoffice.forms_util import add_domain_error
 from ketaclinic.booking import forms as booking_forms
 from ketaclinic.booking.domain import bookings, course_sessions, instructions, notices, queries
 from ketaclinic.booking.domain.errors import BookingError, StaleBooking
@@ -48,10 +49,6 @@ def _course(request: HttpRequest, pk: int, **_kwargs) -> Course:
         Course.objects.select_related("patient__location", "protocol_version__protocol"),
         pk=pk,
     )
-
-
-def _put_error(form, error: BookingError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, str(error))
 
 
 def _day_from(request: HttpRequest) -> tuple[booking_forms.CalendarDateForm, date, bool]:
@@ -167,7 +164,7 @@ def booking_new(request: HttpRequest, location_pk: int, obj: Location) -> HttpRe
                     actor=request.user,
                 )
             except BookingError as exc:
-                _put_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 _announce(request, booking, "Booked")
                 return redirect("backoffice:booking-detail", pk=booking.pk)
@@ -275,7 +272,7 @@ def booking_cancel(request: HttpRequest, pk: int, obj: Booking) -> HttpResponse:
             if exc.field not in form.fields:
                 messages.error(request, str(exc))
                 return redirect("backoffice:booking-detail", pk=obj.pk)
-            _put_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Booking cancelled: the chair is free again.")
             return redirect("backoffice:booking-detail", pk=obj.pk)
@@ -341,7 +338,7 @@ def booking_reschedule(request: HttpRequest, pk: int, obj: Booking) -> HttpRespo
                 messages.error(request, str(exc))
                 return redirect("backoffice:booking-detail", pk=booking.pk)
             except BookingError as exc:
-                _put_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 _announce(request, booking, "Moved")
                 return redirect("backoffice:booking-detail", pk=booking.pk)
@@ -380,8 +377,7 @@ def _session_forms(course, rows, chairs, data=None) -> dict:
 
 
 def _put_row_error(form, error: BookingError) -> None:
-    field = {"minutes": "start"}.get(error.field, error.field)
-    form.add_error(field if field in form.fields else None, str(error))
+    add_domain_error(form, error, field={"minutes": "start"}.get(error.field))
 
 
 @require_http_methods(["GET", "POST"])

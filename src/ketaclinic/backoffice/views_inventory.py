@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketaclinic.audit.models import Action
 from ketaclinic.backoffice.access import staff_view
+from ketaclinic.backoffice.forms_util import add_domain_error
 from ketaclinic.clinic.models import Location
 from ketaclinic.inventory import forms as inventory_forms
 from ketaclinic.inventory.domain import counts, entries, queries, reports
@@ -35,11 +36,6 @@ from ketaclinic.inventory.models import (
 )
 
 TEMPLATES = "backoffice/inventory/"
-
-
-def _add_error(form, error: InventoryError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 # --- objects ------------------------------------------------------------------------------
@@ -152,7 +148,7 @@ def receive(request: HttpRequest, pk: int, obj: Location) -> HttpResponse:
                     by=request.user,
                 )
             except InventoryError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(
                     request,
@@ -187,7 +183,7 @@ def draw_new(request: HttpRequest, pk: int, obj: Location) -> HttpResponse:
                     by=request.user,
                 )
             except InventoryError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(
                     request,
@@ -240,7 +236,7 @@ def administer(request: HttpRequest, pk: int, obj: LedgerEntry) -> HttpResponse:
                 by=request.user,
             )
         except InventoryError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Administration recorded.")
             return redirect("backoffice:inventory-draw", pk=obj.pk)
@@ -266,7 +262,7 @@ def waste(request: HttpRequest, pk: int, obj: LedgerEntry) -> HttpResponse:
                 by=request.user,
             )
         except InventoryError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Waste recorded, witnessed by {data['witness']}.")
             return redirect("backoffice:inventory-draw", pk=obj.pk)
@@ -322,7 +318,7 @@ def _movement(request: HttpRequest, lot: Lot, kind: str) -> HttpResponse:
             try:
                 _record_movement(kind, lot, form.cleaned_data, request.user)
             except InventoryError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, done)
                 return redirect("backoffice:inventory-location", pk=lot.location_id)
@@ -388,7 +384,7 @@ def correct(request: HttpRequest, pk: int, obj: LedgerEntry) -> HttpResponse:
                     by=request.user,
                 )
             except InventoryError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, "Correction recorded; the entry itself is unchanged.")
                 ledger_url = reverse("backoffice:inventory-ledger", args=[obj.lot.location_id])
@@ -428,7 +424,7 @@ def count_new(request: HttpRequest, pk: int, obj: Location) -> HttpResponse:
                     note=form.cleaned_data["note"],
                 )
             except InventoryError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 opened = Discrepancy.objects.filter(line__count=count).count()
                 if opened:
@@ -522,7 +518,7 @@ def discrepancy_loss(request: HttpRequest, pk: int, obj: Discrepancy) -> HttpRes
         try:
             counts.record_loss_details(obj, by=request.user, **form.cleaned_data)
         except InventoryError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Loss details saved.")
             return redirect("backoffice:inventory-discrepancy", pk=obj.pk)
@@ -543,7 +539,7 @@ def discrepancy_resolve(request: HttpRequest, pk: int, obj: Discrepancy) -> Http
                 explanation=form.cleaned_data["explanation"],
             )
         except InventoryError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Discrepancy resolved.")
             return redirect("backoffice:inventory-discrepancy", pk=obj.pk)

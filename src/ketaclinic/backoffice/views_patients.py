@@ -24,6 +24,7 @@ from ketaclinic.accounts.domain.emergency import active_grant
 from ketaclinic.audit.domain.log import record
 from ketaclinic.audit.models import Action
 from ketaclinic.backoffice.access import staff_view
+from ketaclinic.backoffice.forms_util import add_domain_error
 from ketaclinic.inquiries.domain.phone import display_phone
 from ketaclinic.inquiries.models import Inquiry
 from ketaclinic.measures.domain import links as measure_links
@@ -100,8 +101,7 @@ def _attachment(request: HttpRequest, pk: int, attachment_pk: int, **_kwargs) ->
 def _errors_to_form(form: forms.Form, error: Exception) -> None:
     """Put a domain or model validation error beside its field (or on the form)."""
     if isinstance(error, PatientError):
-        field = error.field if error.field in form.fields else None
-        form.add_error(field, str(error))
+        add_domain_error(form, error)
         return
     for field, texts in intake.validation_messages(error).items():
         target = field if field in form.fields else None

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketaclinic import formfields
 from ketaclinic.backoffice.access import staff_view
+from ketaclinic.backoffice.forms_util import add_domain_error
 from ketaclinic.clinic.models import ClinicProfile, Location
 from ketaclinic.inquiries.domain.phone import InvalidPhoneNumber, display_phone, normalise_phone
 from ketaclinic.notifications.models import OutboxMessage
@@ -282,7 +283,7 @@ def alert_close(request: HttpRequest, pk: int, obj: Alert) -> HttpResponse:
             messages.info(request, str(exc))
             return redirect("backoffice:safety-alert", pk=obj.pk)
         except SafetyError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Alert closed.")
             return redirect("backoffice:safety-inbox")
@@ -326,7 +327,7 @@ def on_call_rota(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                 )
             except SafetyError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                add_domain_error(form, exc)
             except ValidationError as exc:
                 form.add_error(None, "; ".join(exc.messages))
             else:
@@ -381,7 +382,7 @@ def safety_plan_edit(request: HttpRequest, pk: int, obj: Patient) -> HttpRespons
                 messages.error(request, str(exc))
                 return redirect("backoffice:safety-plan", pk=patient.pk)
             except SafetyError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                add_domain_error(form, exc)
             else:
                 messages.success(request, "Safety plan saved.")
                 return redirect("backoffice:patient", pk=patient.pk)

@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.backoffice.access import staff_view
+from ketaclinic.backoffice.forms_util import add_domain_error
 from ketaclinic.sessions import charts, rems
-from ketaclinic.sessions.discharge import OverrideRefused
 from ketaclinic.sessions.domain import (
     charting,
     controlled,
@@ -62,6 +62,7 @@ from ketaclinic.sessions.entry_forms import (
     rescue_form,
 )
 from ketaclinic.sessions.models import Session, SessionAlert, Status
+from ketaclinic.treatment.dosing import ESKETAMINE_MG_PER_DEVICE
 from ketaclinic.treatment.models import Course
 
 TEMPLATES = "backoffice/sessions/"
@@ -90,10 +91,7 @@ def _error(form, error: SessionError) -> None:
         for reason in error.reasons:
             form.add_error(None, reason)
         return
-    name = error.field
-    if name == "occurred_at":
-        name = "occurred_time"
-    form.add_error(name if name in form.fields else None, error.message)
+    add_domain_error(form, error, field={"occurred_at": "occurred_time"}.get(error.field))
 
 
 def _back(session: Session, anchor: str = "") -> HttpResponse:
@@ -189,7 +187,7 @@ def _page_context(request, session: Session, **forms) -> dict:
             lots=lot_numbers,
             initial={
                 "kind": "bolus" if session.is_esketamine else "start",
-                "amount_mg": "28" if session.is_esketamine else "",
+                "amount_mg": str(ESKETAMINE_MG_PER_DEVICE) if session.is_esketamine else "",
                 "rate_mg_per_h": (
                     session.order.rate_mg_per_h
                     if session.order and session.order.rate_mg_per_h
@@ -624,11 +622,7 @@ def _discharge_context(request, session: Session, form: DischargeForm | None, *,
             name: form.cleaned_data.get(name)
             for name in ("alert_and_oriented", "escort_present", "suicidal_ideation_rechecked")
         }
-    evaluated = None
-    try:
-        evaluated = discharging.readiness(session, now=now, **answers)
-    except OverrideRefused:  # pragma: no cover - no overrides passed here
-        evaluated = None
+    evaluated = discharging.readiness(session, now=now, **answers)
     criteria = []
     if evaluated is not None:
         criteria = [
@@ -688,10 +682,7 @@ def discharge(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
                 now=now,
             )
         except SessionError as exc:
-            if exc.field and exc.field.startswith("override_") and exc.field in form.fields:
-                form.add_error(exc.field, exc.message)
-            else:
-                _error(form, exc)
+            _error(form, exc)
         else:
             messages.success(request, "Discharged.")
             return _back(obj, "note")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.backoffice.access import staff_view
+from ketaclinic.backoffice.forms_util import add_domain_error
 from ketaclinic.booking.models import Status as BookingStatus
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.domain.readiness import readiness_problems
@@ -42,11 +43,6 @@ from ketaclinic.treatment.models import (
 from ketaclinic.treatment.protocols import definition_json, vital_sign_minutes
 
 TEMPLATES = "backoffice/treatment/"
-
-
-def _add_error(form, error: TreatmentError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 # --- objects --------------------------------------------------------------------------
@@ -127,7 +123,7 @@ def rems_enrolment(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
         try:
             courses.record_rems_enrolment(obj, actor=request.user, **form.cleaned_data)
         except TreatmentError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "REMS enrolment recorded.")
             return redirect("backoffice:treatment-patient", pk=obj.pk)
@@ -162,7 +158,7 @@ def start_course(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
             except CourseRefused as exc:
                 refusals = exc.reasons
             except TreatmentError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, "Course started.")
                 return redirect("backoffice:treatment-course", pk=course.pk)
@@ -254,7 +250,7 @@ def rescue_dose(request: HttpRequest, pk: int, obj: Course) -> HttpResponse:
                 given_by=request.user,
             )
         except TreatmentError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Rescue dose recorded.")
             return redirect("backoffice:treatment-course", pk=obj.pk)
@@ -315,7 +311,7 @@ def order_new(request: HttpRequest, pk: int, obj: Course) -> HttpResponse:
                 plan = orders.plan_order(obj, **form.choices())
                 status = 200
             except TreatmentError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
     context = {
         "course": obj,
         "patient": obj.patient,
@@ -405,7 +401,7 @@ def order_cancel(request: HttpRequest, pk: int, obj: SessionOrder) -> HttpRespon
                 reason=form.cleaned_data["reason"],
             )
         except TreatmentError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Order cancelled.")
             return redirect("backoffice:treatment-course", pk=obj.course_id)
@@ -473,7 +469,7 @@ def protocol_revise(request: HttpRequest, pk: int, obj: Protocol) -> HttpRespons
                 note=form.cleaned_data["note"],
             )
         except TreatmentError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Version {version.number} saved.")
             return redirect("backoffice:treatment-protocol", pk=obj.pk)
@@ -497,7 +493,7 @@ def protocol_new(request: HttpRequest) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except TreatmentError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Protocol added.")
             return redirect("backoffice:treatment-protocol", pk=version.protocol_id)
