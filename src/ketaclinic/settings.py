@@ -17,6 +17,15 @@ from django.core.exceptions import ImproperlyConfigured
 from ketaclinic.env import envbool, envint, envlist, envstr
 
 
+def _licensed_roles(name: str) -> list[str]:
+    """A clinic-policy list of licensed roles (default nurse and prescriber): who may do
+    a second check or witness a waste. Never empty; nothing but licensed roles."""
+    roles = envlist(name, ["nurse", "prescriber"])
+    if not roles or not set(roles) <= {"nurse", "prescriber", "medical_director"}:
+        raise ImproperlyConfigured(f"{name} may name nurse, prescriber and medical_director only")
+    return roles
+
+
 def _json_object(name: str) -> dict:
     """A JSON object from the environment (empty when unset); fails loudly otherwise."""
     raw = envstr(name, "") or ""
@@ -409,11 +418,7 @@ if TREATMENT_DOSING_WEIGHT_RULE not in {"actual", "ideal", "adjusted"}:
     raise ImproperlyConfigured("TREATMENT_DOSING_WEIGHT_RULE must be actual, ideal or adjusted")
 TREATMENT_OBESITY_BMI = envint("TREATMENT_OBESITY_BMI", 30, minimum=18)
 # Roles whose holders may do the second check of a prepared dose (never the preparer).
-TREATMENT_SECOND_CHECK_ROLES = envlist("TREATMENT_SECOND_CHECK_ROLES", ["nurse", "prescriber"])
-if not set(TREATMENT_SECOND_CHECK_ROLES) <= {"nurse", "prescriber", "medical_director"}:
-    raise ImproperlyConfigured(
-        "TREATMENT_SECOND_CHECK_ROLES may name nurse, prescriber and medical_director only"
-    )
+TREATMENT_SECOND_CHECK_ROLES = _licensed_roles("TREATMENT_SECOND_CHECK_ROLES")
 
 # --- sessions (charting and discharge; clinic policy, issue 7, CLINICAL.md §3) ------------
 # Thresholds in force: a JSON object of the names in sessions.thresholds.Thresholds, e.g.
@@ -444,15 +449,7 @@ SESSION_REQUIRE_CHECKED_ORDER = envbool("SESSION_REQUIRE_CHECKED_ORDER", True)
 # --- inventory (controlled-substance ledger; clinic policy, issue 8, CLINICAL.md §4) ----
 # Roles whose holders may witness a waste, return, transfer or disposal (state boards
 # set witness rules: clinic policy). Never the person recording it.
-INVENTORY_WITNESS_ROLES = envlist("INVENTORY_WITNESS_ROLES", ["nurse", "prescriber"])
-if not INVENTORY_WITNESS_ROLES or not set(INVENTORY_WITNESS_ROLES) <= {
-    "nurse",
-    "prescriber",
-    "medical_director",
-}:
-    raise ImproperlyConfigured(
-        "INVENTORY_WITNESS_ROLES may name nurse, prescriber and medical_director only"
-    )
+INVENTORY_WITNESS_ROLES = _licensed_roles("INVENTORY_WITNESS_ROLES")
 # A physical count is due this many days after the last one. 21 CFR 1304.11(c): at
 # least every two years (730 days, the default); set 1 for a count at the end of each day.
 INVENTORY_COUNT_INTERVAL_DAYS = envint("INVENTORY_COUNT_INTERVAL_DAYS", 730, minimum=1)

@@ -19,3 +19,13 @@ class Role(models.TextChoices):
 
 # Roles whose holders see every location's records (others see their own locations).
 ALL_LOCATION_ROLES = frozenset({Role.MEDICAL_DIRECTOR, Role.ADMIN})
+
+
+def role_refusal(user, roles, doing: str) -> str | None:
+    """The sentence refusing ``user`` unless they are active and hold one of ``roles``
+    ("Only a nurse or prescriber checks a prepared dose."), else None. Each app raises
+    it as its own error type."""
+    if user is not None and getattr(user, "is_active", False) and user.has_role(*roles):
+        return None
+    names = " or ".join(str(role).replace("_", " ") for role in roles)
+    return f"Only a {names} {doing}."

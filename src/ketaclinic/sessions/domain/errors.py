@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ketaclinic.accounts.roles import Role
+from ketaclinic.accounts.roles import Role, role_refusal
 
 CLINICAL_ROLES = (Role.NURSE, Role.PRESCRIBER, Role.MEDICAL_DIRECTOR)
 PRESCRIBING_ROLES = (Role.PRESCRIBER, Role.MEDICAL_DIRECTOR)
@@ -43,6 +43,6 @@ class FieldErrors(SessionError):
 
 
 def require_role(user, roles, doing: str) -> None:
-    if user is None or not getattr(user, "is_active", False) or not user.has_role(*roles):
-        names = " or ".join(str(role).replace("_", " ") for role in roles)
-        raise SessionError(f"Only a {names} {doing}.")
+    refusal = role_refusal(user, roles, doing)
+    if refusal:
+        raise SessionError(refusal)

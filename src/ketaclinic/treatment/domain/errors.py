@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ketaclinic.accounts.roles import role_refusal
+
 
 class TreatmentError(Exception):
     """Something that cannot be done; the message says why and what to do instead.
@@ -30,5 +32,6 @@ class StaleOrder(TreatmentError):
 
 
 def require_role(user, roles, doing: str) -> None:
-    if user is None or not getattr(user, "is_active", False) or not user.has_role(*roles):
-        raise TreatmentError(f"Only a {' or '.join(r.replace('_', ' ') for r in roles)} {doing}.")
+    refusal = role_refusal(user, roles, doing)
+    if refusal:
+        raise TreatmentError(refusal)
