@@ -363,3 +363,24 @@ def test_prescriber_cannot_download_the_research_export(client_for, prescriber, 
     page = client_for(prescriber).get(reverse("backoffice:outcomes-dashboard"))
     assert reverse("backoffice:outcomes-research") not in page.content.decode()
     assert client_for(prescriber).get(reverse("backoffice:outcomes-research")).status_code == 403
+
+
+def test_dashboard_figure_is_built_once_until_a_summary_changes(
+    client_for, director, cohort, monkeypatch
+):
+    from django.core.cache import cache
+
+    from ketaclinic.outcomes.domain import dashboard
+
+    cache.clear()
+    builds = []
+    real_build = dashboard.build
+    monkeypatch.setattr(dashboard, "build", lambda *args: builds.append(1) or real_build(*args))
+    client = client_for(director)
+    first = client.get(reverse("backoffice:outcomes-km")).content
+    again = client.get(reverse("backoffice:outcomes-km")).content
+    assert (len(builds), again) == (1, first)  # the second one came from the cache
+
+    phq9(cohort["C"], 5, ago(1))  # a new score: C's summary changes
+    client.get(reverse("backoffice:outcomes-km"))
+    assert len(builds) == 2

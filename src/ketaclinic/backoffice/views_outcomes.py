@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from ketaclinic.backoffice.access import staff_view
+from ketaclinic.measures.instruments.loader import shipped_definition
 from ketaclinic.outcomes import plots
 from ketaclinic.outcomes.cohort import CAVEAT
 from ketaclinic.outcomes.domain import dashboard as dashboards
@@ -158,17 +159,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ("Period of the session", board.safety.by_period),
         ],
         "sees_all": len(locations) == 0 or request.user.sees_all_locations,
+        # the thresholds named in the page, from the instruments' definitions
+        "who5_meaningful": shipped_definition(dashboards.WHO5).outcomes.meaningful_change,
+        "peg_response": shipped_definition(dashboards.PEG).outcomes.response,
     }
     return render(request, "backoffice/outcomes/dashboard.html", context, status=status)
 
 
 def _dashboard_figure(request: HttpRequest, kind: str) -> HttpResponse:
     _form, filters, locations = _filters(request)
-    board = dashboards.build(request.user, filters, locations)
     scope = ",".join(str(location.pk) for location in locations)
-    key = f"outcomes:{kind}:{scope}:{request.GET.urlencode()}:{board.version_key()}"
+    version = dashboards.version_key(request.user, filters, locations)
+    key = f"outcomes:{kind}:{scope}:{request.GET.urlencode()}:{version}"
     content = cache.get(key)
     if content is None:
+        board = dashboards.build(request.user, filters, locations)
         if kind == "km":
             content = plots.km_svg(board.stats.durability if board.stats else None)
         else:

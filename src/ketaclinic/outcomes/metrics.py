@@ -458,11 +458,7 @@ def ideation_threshold(instrument: str | Instrument) -> tuple[str, int]:
     for flag in found.definition.flags:
         if flag.name == "suicidal_ideation" and flag.on == "any_item" and len(flag.items) == 1:
             item = found.definition.item(flag.items[0])
-            fires = [
-                value
-                for value in item.values
-                if (value > flag.threshold if flag.op == ">" else value >= flag.threshold)
-            ]
+            fires = [value for value in item.values if flag.fires_at(value)]
             if fires:
                 return item.id, min(fires)
     raise ValueError(f"{found.id} has no single-item suicidal-ideation flag")

@@ -58,7 +58,8 @@ def _identifier(kind: str, value: object) -> dict:
     return {"system": identifier_system(kind), "value": str(value)}
 
 
-def _uuid(kind: str, value: object) -> str:
+def resource_uuid(kind: str, value: object) -> str:
+    """A resource id stable across exports: the same record always gets the same id."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{identifier_system(kind)}/{value}"))
 
 
@@ -105,9 +106,9 @@ def _entries(response: Response) -> list[dict]:
         raise NotExportable("the questionnaire is not answered yet (a draft)")
     instrument, result = _scored(response)
     subject = patient_reference(response.patient_id)
-    response_id = _uuid("questionnaire-response", response.pk)
+    response_id = resource_uuid("questionnaire-response", response.pk)
     observation_key = f"{response.pk}-total"
-    observation_id = _uuid("observation", observation_key)
+    observation_id = resource_uuid("observation", observation_key)
     answered = to_fhir_response(
         instrument,
         result,
@@ -132,7 +133,7 @@ def _entries(response: Response) -> list[dict]:
 
 
 def _not_exported(response: Response, reason: str) -> dict:
-    outcome_id = _uuid("operation-outcome", response.pk)
+    outcome_id = resource_uuid("operation-outcome", response.pk)
     outcome = OperationOutcome.model_validate(
         {
             "resourceType": "OperationOutcome",

@@ -31,11 +31,12 @@ from django.utils.crypto import salted_hmac
 
 from ketaclinic.measures.models import Channel, LinkPurpose, LinkStatus, ResponseLink
 from ketaclinic.notifications.domain.outbox import enqueue_email, enqueue_sms
+from ketaclinic.redaction import QUESTIONNAIRE_TOKEN
 
 log = logging.getLogger(__name__)
 
 SALT = "ketaclinic.measures.link"
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}\.[0-9a-f]{32}$")
+TOKEN_RE = re.compile(rf"^{QUESTIONNAIRE_TOKEN}$")
 
 EXPIRED = "expired"
 USED = "used"

@@ -73,14 +73,11 @@ def item_answers(instrument_id: str, answers: dict) -> list[ItemAnswer]:
     rows = []
     for key, value in answers.items():
         item = items.get(key)
-        labels = {option.value: option.label for option in item.options} if item else {}
         flagged = isinstance(value, int | float) and any(
-            key in flag.items
-            and (value > flag.threshold if flag.op == ">" else value >= flag.threshold)
-            for flag in item_flags
+            key in flag.items and flag.fires_at(value) for flag in item_flags
         )
         text = item.text if item else key
-        rows.append(ItemAnswer(key, text, value, labels.get(value, ""), flagged))
+        rows.append(ItemAnswer(key, text, value, item.label(value) if item else "", flagged))
     return rows
 
 

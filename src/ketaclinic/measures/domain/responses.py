@@ -84,15 +84,6 @@ class Outcome:
         return bool(IDEATION_FLAGS & self.result.flags)
 
 
-def applicable_items(instrument, answers: Mapping[str, object]) -> list:
-    items = []
-    for item in instrument.items:
-        rule = item.enable_when
-        if rule is None or answers.get(rule.item) == rule.equals:
-            items.append(item)
-    return items
-
-
 def clean_answers(instrument, answers: Mapping[str, object]) -> dict[str, int]:
     """Drop unanswered items; refuse unknown items and values outside the options."""
     options = {item.id: {o.value for o in item.options} for item in instrument.items}

@@ -142,11 +142,6 @@ def store_import(definition: InstrumentDefinition, import_dir: str | Path) -> Pa
     return target
 
 
-def import_definition(path: str | Path, import_dir: str | Path) -> Path:
-    """Validate ``path`` and store it; returns the stored file's path."""
-    return store_import(validate_import(path), import_dir)
-
-
 def template(instrument_id: str) -> str:
     """A starting point for a clinic file: the shipped definition marked "imported",
     with the licence to be filled in. Only text fields may be edited."""

@@ -150,6 +150,10 @@ class Item(_Model):
     def max_value(self) -> int:
         return self.options[-1].value
 
+    def label(self, value: object) -> str:
+        """The wording of the answer ``value`` ("" when no option has that value)."""
+        return next((option.label for option in self.options if option.value == value), "")
+
 
 class ItemGroup(_Model):
     name: Text
@@ -213,6 +217,11 @@ class Flag(_Model):
         if not _FLAG_NAME.fullmatch(name):
             raise ValueError(f"flag name {name!r} must be snake_case, e.g. 'suicidal_ideation'")
         return name
+
+    def fires_at(self, value: int | float) -> bool:
+        """True when ``value`` (one item's answer, or the total) reaches this flag's
+        threshold at the definition's own level."""
+        return value > self.threshold if self.op == ">" else value >= self.threshold
 
     @model_validator(mode="after")
     def _items_for_item_flags(self) -> Flag:

@@ -33,9 +33,17 @@ from ketaclinic.patients.domain.coding import GROUP_LABELS
 MAIN_INSTRUMENTS = ("phq-9", "qids-sr16", "madrs", "gad-7")
 WHO5 = "who-5"
 PEG = "peg"
-#: WHO-5: a change of 10 points on the 0–100 percentage scale is meaningful (its
-#: definition, CLINICAL.md §6); the stored total is raw 0–25 (×4 = percentage).
-WHO5_MEANINGFUL_RAW = 2.5
+
+
+def who5_meaningful_raw() -> float:
+    """WHO-5's meaningful change on the stored raw total (0–25): its definition gives the
+    points on the 0–100 percentage scale (CLINICAL.md §6: 10), raw = percentage ÷ ×4."""
+    from ketaclinic.measures.instruments.loader import shipped_definition
+
+    definition = shipped_definition(WHO5)
+    return definition.outcomes.meaningful_change.points / definition.scoring.percentage_factor
+
+
 MAUDSLEY_LABELS = {"mild": "Mild", "moderate": "Moderate", "severe": "Severe"}
 
 
@@ -78,8 +86,12 @@ class Dashboard:
 
     def version_key(self) -> str:
         """Changes when any summary shown changes: the figures' cache key."""
-        text = ";".join(f"{row.pk}:{row.data_version}" for row in self.rows)
-        return hashlib.sha256(text.encode()).hexdigest()[:20]
+        return _version_key((row.pk, row.data_version) for row in self.rows)
+
+
+def _version_key(pairs) -> str:
+    text = ";".join(f"{pk}:{version}" for pk, version in pairs)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True)
@@ -209,12 +221,24 @@ def scoped_summaries(user, filters: dict, location_ids: list[int]):
     return instrument, rows.order_by("pk")
 
 
-def build(user, filters: dict, locations: list[Location]) -> Dashboard:
-    from ketaclinic.measures.instruments import load
-
+def _scope(filters: dict, locations: list[Location]) -> list[int]:
     location_ids = [location.pk for location in locations]
     if filters.get("location"):
         location_ids = [pk for pk in location_ids if pk == filters["location"]]
+    return location_ids
+
+
+def version_key(user, filters: dict, locations: list[Location]) -> str:
+    """``build(...).version_key()`` from one narrow query, without building the board:
+    the figures look up their cache with it and build only on a miss."""
+    _instrument, query = scoped_summaries(user, filters, _scope(filters, locations))
+    return _version_key(query.values_list("pk", "data_version"))
+
+
+def build(user, filters: dict, locations: list[Location]) -> Dashboard:
+    from ketaclinic.measures.instruments import load
+
+    location_ids = _scope(filters, locations)
     instrument, query = scoped_summaries(user, filters, location_ids)
     every = list(query)
     main = [row for row in every if row.instrument_id == instrument]
@@ -269,7 +293,7 @@ def build(user, filters: dict, locations: list[Location]) -> Dashboard:
     who5_measured = [row for row in who5 if row.change is not None and row.measurements > 0]
     who5_mean = statistics.mean(row.change for row in who5_measured) if who5_measured else None
     who5_meaningful = cohort.Rate(
-        sum(1 for row in who5_measured if row.change >= WHO5_MEANINGFUL_RAW), len(who5_measured)
+        sum(1 for row in who5_measured if row.change >= who5_meaningful_raw()), len(who5_measured)
     )
     peg_evaluable = _evaluable(peg)
     peg_response = cohort.Rate(

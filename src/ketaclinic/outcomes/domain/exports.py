@@ -27,7 +27,6 @@ import csv
 import hashlib
 import hmac
 import io
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
@@ -57,10 +56,6 @@ def register_section(builder: Section) -> None:
         SECTIONS.append(builder)
 
 
-def _uuid(kind: str, value: object) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{fhir.identifier_system(kind)}/{value}"))
-
-
 def fhir_patient(patient) -> FhirPatient:
     resource = {
         "resourceType": "Patient",
@@ -83,7 +78,7 @@ def fhir_condition(condition) -> FhirCondition:
     return FhirCondition.model_validate(
         {
             "resourceType": "Condition",
-            "id": _uuid("condition", condition.pk),
+            "id": fhir.resource_uuid("condition", condition.pk),
             "identifier": [
                 {"system": fhir.identifier_system("condition"), "value": str(condition.pk)}
             ],
@@ -111,7 +106,10 @@ def patient_fhir_bundle(patient, *, now: datetime | None = None) -> Bundle:
     """The patient's Bundle (see the module docstring), validated."""
     now = now or timezone.now()
     entries: list[dict] = [
-        {"fullUrl": f"urn:uuid:{_uuid('patient', patient.pk)}", "resource": fhir_patient(patient)}
+        {
+            "fullUrl": f"urn:uuid:{fhir.resource_uuid('patient', patient.pk)}",
+            "resource": fhir_patient(patient),
+        }
     ]
     for condition in patient.conditions.all().order_by("-is_primary", "code", "pk"):
         resource = fhir_condition(condition)

@@ -25,7 +25,6 @@ name as text; the route by SNOMED CT (47625008 intravenous, 46713006 nasal).
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from fhir.resources.R4B.medicationadministration import MedicationAdministration
@@ -55,10 +54,6 @@ ROUTES = {
 DRUG_NAMES = {"ketamine": "Ketamine", "esketamine": "Esketamine"}
 
 
-def _uuid(kind: str, value: object) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{fhir.identifier_system(kind)}/{value}"))
-
-
 def _entry(resource) -> dict:
     return {"fullUrl": f"urn:uuid:{resource.id}", "resource": resource}
 
@@ -76,7 +71,7 @@ def _observation(key: str, vitals, patient_id: int, code: tuple[str, str], **val
         Observation.model_validate(
             {
                 "resourceType": "Observation",
-                "id": _uuid("observation", key),
+                "id": fhir.resource_uuid("observation", key),
                 "identifier": [{"system": fhir.identifier_system("observation"), "value": key}],
                 "status": "final",
                 "category": VITAL_SIGNS,
@@ -173,7 +168,7 @@ def medication_entries(patient) -> list[dict]:
         }
         resource: dict = {
             "resourceType": "MedicationAdministration",
-            "id": _uuid("medication-administration", row.pk),
+            "id": fhir.resource_uuid("medication-administration", row.pk),
             "identifier": [
                 {
                     "system": fhir.identifier_system("medication-administration"),

@@ -10,7 +10,6 @@ from django.utils.dateparse import parse_datetime
 
 from ketaclinic.measures.instruments import UnknownInstrument, load
 from ketaclinic.measures.models import Response
-from ketaclinic.outcomes import metrics
 from ketaclinic.outcomes.domain.adjustments import suggestions_for
 from ketaclinic.outcomes.domain.summaries import SCORE_LIMIT
 from ketaclinic.outcomes.models import (
@@ -137,12 +136,6 @@ def trajectory(patient, summary: OutcomeSummary) -> tuple[list, list]:
 def figure_origin(summary: OutcomeSummary):
     """The figure's day 0: the first dose (or the interim baseline)."""
     return summary.first_dose_at or summary.baseline_at or summary.updated_at
-
-
-def in_remission_range(instrument_id: str, value: float | None) -> bool:
-    if value is None:
-        return False
-    return bool(metrics.instrument_of(instrument_id).is_remission(value))
 
 
 def trajectory_figure(patient, instrument_id: str) -> bytes | None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from decimal import Decimal
 
 from django.conf import settings
@@ -221,11 +221,9 @@ def _session_row(number: int, row: Mapping) -> dict:
 def _facts_for(patient, *, lock: bool = False) -> PatientOutcome:
     """The patient's outcome facts (made on first use), with the first dose and the
     cohort attributes (condition, Maudsley stage, protocol) brought up to date."""
-    PatientOutcome.objects.get_or_create(patient=patient)
-    rows = PatientOutcome.objects.all()
+    facts, _made = PatientOutcome.objects.get_or_create(patient=patient)
     if lock:
-        rows = rows.select_for_update()
-    facts = rows.get(patient=patient)
+        facts = PatientOutcome.objects.select_for_update().get(pk=facts.pk)
     facts.patient = patient
     _refresh_cohort_attributes(facts)
     return facts
@@ -533,9 +531,3 @@ def update_ideation(facts: PatientOutcome) -> IdeationStatus:
         patient_id=facts.patient_id, defaults=values
     )
     return stored
-
-
-def days_between(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return (end - start) / timedelta(days=1)

@@ -52,11 +52,18 @@ CAUSE_LABELS = {
 _SHOWN_ELSEWHERE = {"instrument", "item", "answer", "previous", "previous_answer", "response"}
 
 
-def _answer_words(instrument, item_id, value) -> str:
+def _item(instrument, item_id: str):
+    """The instrument's item ``item_id``, None when the instrument or item is unknown."""
+    try:
+        return instrument.definition.item(item_id) if instrument else None
+    except KeyError:
+        return None
+
+
+def _answer_words(item, value) -> str:
     if value is None:
         return "none on record"
-    item = next((i for i in instrument.items if i.id == str(item_id)), None) if instrument else None
-    label = next((o.label for o in item.options if o.value == value), "") if item else ""
+    label = item.label(value) if item else ""
     return f"{value} · {label}" if label else str(value)
 
 
@@ -76,12 +83,12 @@ def describe_cause(alert: Alert) -> list[tuple[str, str]]:
         rows.append(("Questionnaire", instrument.name if instrument else str(instrument_id)))
     if "item" in cause:
         item_id = str(cause["item"])
-        item = next((i for i in instrument.items if i.id == item_id), None) if instrument else None
+        item = _item(instrument, item_id)
         text = f"Question {item_id}" + (f": {item.text}" if item and item.text else "")
         rows.append(("Question", text))
-        rows.append(("Answer", _answer_words(instrument, item_id, cause.get("answer"))))
+        rows.append(("Answer", _answer_words(item, cause.get("answer"))))
         previous = cause.get("previous", cause.get("previous_answer"))
-        rows.append(("Previous answer", _answer_words(instrument, item_id, previous)))
+        rows.append(("Previous answer", _answer_words(item, previous)))
     for key, value in cause.items():
         if key in _SHOWN_ELSEWHERE:
             continue
