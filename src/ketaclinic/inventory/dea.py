@@ -28,7 +28,3 @@ def dea_number_problem(value: str) -> str | None:
     if total % 10 != digits[6]:
         return "This DEA number's check digit does not match: check it against the certificate."
     return None
-
-
-def normalise_dea_number(value: str) -> str:
-    return (value or "").strip().upper()

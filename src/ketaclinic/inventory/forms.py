@@ -153,6 +153,8 @@ class OrderChoiceField(formfields.ModelChoiceField):
 
 
 class DrawForm(forms.Form):
+    ORDERS_SHOWN_DAYS = 14  # the dose orders offered: recent ones, newest first
+
     order = OrderChoiceField(label="Dose order", queryset=SessionOrder.objects.none())
     lot = LotChoiceField(label="Lot", queryset=Lot.objects.none())
     mg = _mg("Drawn (mg)")
@@ -166,7 +168,7 @@ class DrawForm(forms.Form):
             .select_related("product")
             .order_by("expires_on", "lot_number")
         )
-        since = timezone.now() - timedelta(days=14)
+        since = timezone.now() - timedelta(days=self.ORDERS_SHOWN_DAYS)
         self.fields["order"].queryset = (
             SessionOrder.objects.filter(course__patient__location=location, ordered_at__gte=since)
             .exclude(status=OrderStatus.CANCELLED)

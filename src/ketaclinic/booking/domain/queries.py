@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketaclinic.booking.domain import calendar, hours
-from ketaclinic.booking.models import Booking, Chair, Status
+from ketaclinic.booking.models import Booking, Chair
 from ketaclinic.clinic.models import Location
 from ketaclinic.patients.models import Patient
 
@@ -135,14 +135,4 @@ def week_view(location, day: date) -> WeekView:
         rows=calendar.build_week(days, chairs, openings, bookings),
         count=len(bookings),
         has_hours=bool(weekly),
-    )
-
-
-def upcoming_for_patient(patient, *, now: datetime | None = None, limit: int = 10):
-    """The patient's coming appointments (for other screens to show)."""
-    now = now or timezone.now()
-    return (
-        Booking.objects.filter(patient=patient, status=Status.BOOKED, ends_at__gt=now)
-        .select_related("location", "chair")
-        .order_by("starts_at")[:limit]
     )

@@ -92,9 +92,10 @@ def computed_totals(lot: Lot) -> ledger.LotTotals:
 def stock_at(lot: Lot, moment) -> Decimal:
     """What the entries say was in the safe at ``moment`` (entries that happened up to
     then, whenever they were recorded)."""
-    rows = LedgerEntry.objects.filter(lot=lot, occurred_at__lte=moment)
-    everything = {entry.id: entry for entry in _as_entries(LedgerEntry.objects.filter(lot=lot))}
-    return ledger.lot_totals(_as_entries(rows), lot.pk, lookup=everything).stock_mg
+    rows = list(LedgerEntry.objects.filter(lot=lot))
+    everything = {row.pk: row.as_ledger_entry() for row in rows}
+    happened = [everything[row.pk] for row in rows if row.occurred_at <= moment]
+    return ledger.lot_totals(happened, lot.pk, lookup=everything).stock_mg
 
 
 def held_lots(location) -> QuerySet:

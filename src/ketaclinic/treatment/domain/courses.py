@@ -54,14 +54,6 @@ def proposed_session_dates(course: Course) -> list[date]:
     return schedule_dates(course.definition.schedule, course.first_session_on)
 
 
-def active_course(patient) -> Course | None:
-    return (
-        patient.courses.filter(status=CourseStatus.ACTIVE)
-        .select_related("protocol_version__protocol", "prescriber")
-        .first()
-    )
-
-
 def age_problem(patient, version: ProtocolVersion, on: date) -> str | None:
     """The age rule: the patient's age on ``on`` must fit the protocol's age band."""
     band = version.parsed.age
