@@ -27,3 +27,14 @@ def age_session(client, *, idle_minutes: float = 0, signed_in_hours: float = 0) 
     session[session_policy.LAST_ACTIVITY_AT] = now - idle_minutes * 60
     session[session_policy.SIGNED_IN_AT] = now - max(signed_in_hours * 3600, idle_minutes * 60)
     session.save()
+
+
+def sign_in_browser(page, live_server, user, path: str, *, password: str = PASSWORD) -> None:
+    """The same in a real browser: open ``path``, then the password and TOTP pages it
+    leads to."""
+    page.goto(live_server.url + path)
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_label("Code").fill(totp_code(user))
+    page.get_by_role("button", name="Sign In").click()

@@ -14,8 +14,9 @@ from django.test import override_settings
 
 from ketaclinic.accounts import session_policy
 from ketaclinic.accounts.models import FormDraft
+from tests.accounts.signin import sign_in_browser
 from tests.e2e.conftest import axe_violations
-from tests.factories import make_inquiry, totp_code
+from tests.factories import make_inquiry
 
 pytestmark = [
     pytest.mark.e2e,
@@ -36,15 +37,6 @@ def inquiry(riverside):
     return make_inquiry(riverside, first_name="Jordan", last_name="Lee")
 
 
-def sign_in(page, live_server, user, path):
-    page.goto(live_server.url + path)
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code(user))
-    page.get_by_role("button", name="Sign In").click()
-
-
 def age_browser_session(page, idle_minutes):
     key = next(c["value"] for c in page.context.cookies() if c["name"] == "sessionid")
     session = import_module(settings.SESSION_ENGINE).SessionStore(key)
@@ -54,7 +46,7 @@ def age_browser_session(page, idle_minutes):
 
 @override_settings(STAFF_IDLE_TIMEOUT_MINUTES=1, STAFF_IDLE_WARNING_SECONDS=55)
 def test_idle_warning_offers_to_stay_signed_in(live_server, page, frontdesk, inquiry):
-    sign_in(page, live_server, frontdesk, f"/staff/inquiries/{inquiry.pk}/")
+    sign_in_browser(page, live_server, frontdesk, f"/staff/inquiries/{inquiry.pk}/")
     page.get_by_role("heading", name="Jordan Lee").wait_for()
 
     dialog = page.get_by_role("dialog", name="Are you still there?")
@@ -73,7 +65,7 @@ def test_idle_warning_offers_to_stay_signed_in(live_server, page, frontdesk, inq
 def test_locked_screen_asks_for_the_password_and_the_draft_is_kept(
     live_server, page, frontdesk, inquiry
 ):
-    sign_in(page, live_server, frontdesk, f"/staff/inquiries/{inquiry.pk}/")
+    sign_in_browser(page, live_server, frontdesk, f"/staff/inquiries/{inquiry.pk}/")
     page.get_by_label("Add a note").fill(NOTE)
     page.get_by_text("Draft saved.").wait_for()
     age_browser_session(page, idle_minutes=2)  # as if the person walked away
@@ -90,7 +82,7 @@ def test_locked_screen_asks_for_the_password_and_the_draft_is_kept(
 
 
 def test_back_button_after_sign_out_shows_no_staff_page(live_server, page, frontdesk, inquiry):
-    sign_in(page, live_server, frontdesk, f"/staff/inquiries/{inquiry.pk}/")
+    sign_in_browser(page, live_server, frontdesk, f"/staff/inquiries/{inquiry.pk}/")
     page.get_by_role("heading", name="Jordan Lee").wait_for()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/")

@@ -11,23 +11,13 @@ import pytest
 
 from ketaclinic.booking.models import Booking, ClinicHours
 from ketaclinic.notifications.models import OutboxMessage
-from tests.accounts.signin import PASSWORD
+from tests.accounts.signin import sign_in_browser
 from tests.booking.factories import at, future_day, make_booking, make_chair, open_every_day
 from tests.e2e.conftest import DESKTOP, PHONE, axe_violations
-from tests.factories import totp_code
 from tests.patients.factories import make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def sign_in(page, live_server, user, path):
-    page.goto(live_server.url + path)
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code(user))
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_front_desk_books_a_session_from_the_calendar(
@@ -56,7 +46,7 @@ def test_front_desk_books_a_session_from_the_calendar(
         make_booking(person, where, at(day, hour), minutes=minutes, purpose=purpose)
 
     page = page_factory()
-    sign_in(page, live_server, frontdesk, "/staff/calendar/")
+    sign_in_browser(page, live_server, frontdesk, "/staff/calendar/")
     page.get_by_label("Go to date").fill(day.isoformat())
     page.get_by_role("button", name="Go").click()
     page.get_by_role("heading", name=f"{day:%A, %B} {day.day}, {day.year}").wait_for()

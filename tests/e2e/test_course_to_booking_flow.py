@@ -22,25 +22,16 @@ from ketaclinic.notifications.models import OutboxMessage
 from ketaclinic.treatment.domain.courses import proposed_session_dates
 from ketaclinic.treatment.domain.protocols import load_shipped_protocols
 from ketaclinic.treatment.models import Course, OrderStatus, SessionOrder
-from tests.accounts.signin import PASSWORD
+from tests.accounts.signin import sign_in_browser
 from tests.booking.factories import at, make_booking, make_chair, open_every_day
 from tests.e2e.conftest import DESKTOP, axe_violations
-from tests.factories import UserFactory, totp_code
+from tests.factories import UserFactory
 from tests.patients.factories import make_patient
 from tests.treatment.factories import make_product, ready_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PROTOCOL = "IV ketamine for depression, twice weekly × 6 (ELEKT-D) (version 1)"
-
-
-def sign_in(page, live_server, user, path):
-    page.goto(live_server.url + path)
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code(user))
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_prescriber_orders_nurses_check_and_front_desk_books_the_course(
@@ -73,7 +64,7 @@ def test_prescriber_orders_nurses_check_and_front_desk_books_the_course(
 
     # --- the prescriber starts the course and orders session 1 ---------------------------
     doctor = page_factory(DESKTOP)
-    sign_in(doctor, live_server, prescriber, f"/staff/treatment/patients/{patient.pk}/")
+    sign_in_browser(doctor, live_server, prescriber, f"/staff/treatment/patients/{patient.pk}/")
     doctor.get_by_role("link", name="Start a course").click()
     doctor.get_by_label("Protocol").select_option(label=PROTOCOL)
     doctor.get_by_label("First session on").fill(first_day.isoformat())
@@ -103,7 +94,7 @@ def test_prescriber_orders_nurses_check_and_front_desk_books_the_course(
 
     # --- one nurse prepares, another checks ------------------------------------------------
     preparer = page_factory(DESKTOP)
-    sign_in(preparer, live_server, nurse, order_path)
+    sign_in_browser(preparer, live_server, nurse, order_path)
     preparer.get_by_text("Draw up 3.5 mL of Ketamine 10 mg/mL vial.").wait_for()
     preparer.reload()  # without the "signed in" message
     preparer.get_by_text("Draw up 3.5 mL of Ketamine 10 mg/mL vial.").wait_for()
@@ -114,7 +105,7 @@ def test_prescriber_orders_nurses_check_and_front_desk_books_the_course(
     assert preparer.get_by_role("button", name="Second check: correct").count() == 0
 
     checker = page_factory(DESKTOP)
-    sign_in(checker, live_server, second_nurse, order_path)
+    sign_in_browser(checker, live_server, second_nurse, order_path)
     checker.get_by_role("button", name="Second check: correct").click()
     checker.get_by_text("Second check recorded: ready to give.").wait_for()
     order.refresh_from_db()
@@ -126,7 +117,7 @@ def test_prescriber_orders_nurses_check_and_front_desk_books_the_course(
 
     # --- the front desk books the sessions ---------------------------------------------------
     desk = page_factory(DESKTOP)
-    sign_in(desk, live_server, frontdesk, f"/staff/calendar/{riverside.pk}/book/")
+    sign_in_browser(desk, live_server, frontdesk, f"/staff/calendar/{riverside.pk}/book/")
     desk.get_by_label("Find the patient").fill("Hart")
     desk.get_by_role("button", name="Search").click()
     desk.get_by_role("link", name="Book the sessions of Robin Hart's course").click()

@@ -11,8 +11,8 @@ import pytest
 from django.core import mail
 
 from ketaclinic.patients.models import MedicalHistory, PatientReportedHistory
+from tests.accounts.signin import sign_in_browser
 from tests.e2e.conftest import DESKTOP, PHONE, axe_violations
-from tests.e2e.test_patient_screening_flow import sign_in
 from tests.patients.factories import make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -36,7 +36,7 @@ def test_patient_answers_the_history_on_a_phone_and_the_prescriber_reviews_it(
     )
 
     desk = page_factory(DESKTOP)
-    sign_in(desk, live_server, frontdesk, f"/staff/patients/{patient.pk}/")
+    sign_in_browser(desk, live_server, frontdesk, f"/staff/patients/{patient.pk}/")
     desk.get_by_role("button", name="Send the health history form").click()
     desk.get_by_text("Health history form sent to ada.stone@example.com").wait_for()
     email = mail.outbox[-1]
@@ -70,7 +70,7 @@ def test_patient_answers_the_history_on_a_phone_and_the_prescriber_reviews_it(
     assert (report.weight_kg, report.height_cm) == (Decimal("68.0"), Decimal("170.2"))
 
     staff = page_factory(DESKTOP)
-    sign_in(staff, live_server, prescriber, f"/staff/patients/{patient.pk}/")
+    sign_in_browser(staff, live_server, prescriber, f"/staff/patients/{patient.pk}/")
     staff.get_by_text("Reported by the patient on").wait_for()
     assert "not yet reviewed" in staff.locator("#medical").inner_text()
     staff.get_by_role("link", name="Review the patient's answers").click()

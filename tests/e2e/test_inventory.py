@@ -13,24 +13,14 @@ from django.utils import timezone
 
 from ketaclinic.inventory.domain import entries
 from ketaclinic.inventory.models import Discrepancy, Kind, LedgerEntry
-from tests.accounts.signin import PASSWORD
+from tests.accounts.signin import PASSWORD, sign_in_browser
 from tests.e2e.conftest import DESKTOP, axe_violations
-from tests.factories import totp_code
 from tests.inventory.factories import receive, register, vial_product
 from tests.patients.factories import make_patient
 from tests.treatment.factories import esketamine_device
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def sign_in(page, live_server, user, path):
-    page.goto(live_server.url + path)
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code(user))
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_a_nurse_accounts_for_a_draw_counts_and_reads_the_ledger(
@@ -71,7 +61,7 @@ def test_a_nurse_accounts_for_a_draw_counts_and_reads_the_ledger(
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
 
-    sign_in(page, live_server, nurse, f"/staff/inventory/draws/{draw.pk}/")
+    sign_in_browser(page, live_server, nurse, f"/staff/inventory/draws/{draw.pk}/")
     page.get_by_role("heading", name="Account for it").wait_for()
     waste = page.locator("form", has=page.get_by_role("button", name="Record waste"))
     waste.get_by_label("Wasted (mg)").fill("165")

@@ -12,9 +12,8 @@ from django.utils import timezone
 from ketaclinic.outcomes.domain.reports import report_html
 from ketaclinic.outcomes.domain.summaries import record_session_facts
 from ketaclinic.treatment.domain.courses import start_course
-from tests.accounts.signin import PASSWORD
+from tests.accounts.signin import sign_in_browser
 from tests.e2e.conftest import DESKTOP, axe_violations
-from tests.factories import totp_code
 from tests.outcomes.scores import phq9, who5
 from tests.patients.factories import make_patient
 from tests.treatment.factories import ready_patient, version_of
@@ -100,12 +99,7 @@ def test_outcomes_screenshots(
             "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
         )
 
-    page.goto(f"{live_server.url}/staff/outcomes/patients/{patient.pk}/")
-    page.get_by_label("Email").fill(prescriber.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code(prescriber))
-    page.get_by_role("button", name="Sign In").click()
+    sign_in_browser(page, live_server, prescriber, f"/staff/outcomes/patients/{patient.pk}/")
     page.get_by_role("heading", name="Summary").wait_for()
     page.reload()  # without the "signed in" message
     page.get_by_text("Consider 0.75 mg/kg for the next infusion").wait_for()

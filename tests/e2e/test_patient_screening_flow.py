@@ -10,22 +10,13 @@ from django.utils import timezone
 
 from ketaclinic.patients.models import HISTORY_QUESTIONS, Patient
 from ketaclinic.screening.models import ConsentText, EligibilityDecision
-from tests.accounts.signin import PASSWORD
+from tests.accounts.signin import sign_in_browser
 from tests.e2e.conftest import DESKTOP, PHONE, axe_violations
-from tests.factories import make_inquiry, totp_code
+from tests.factories import make_inquiry
 
 CONSENT = importlib.import_module("ketaclinic.screening.migrations.0002_consent_text_v1")
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def sign_in(page, live_server, user, path):
-    page.goto(live_server.url + path)
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code(user))
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_front_desk_converts_and_prescriber_screens_and_signs(
@@ -49,7 +40,7 @@ def test_front_desk_converts_and_prescriber_screens_and_signs(
     )
 
     desk = page_factory()
-    sign_in(desk, live_server, frontdesk, f"/staff/inquiries/{inquiry.pk}/")
+    sign_in_browser(desk, live_server, frontdesk, f"/staff/inquiries/{inquiry.pk}/")
     desk.get_by_role("button", name="Make patient").click()
     desk.get_by_role("heading", name="Make Jamie Fox a patient").wait_for()
     desk.get_by_label("Date of birth").fill("1984-03-09")
@@ -61,7 +52,9 @@ def test_front_desk_converts_and_prescriber_screens_and_signs(
     assert axe_violations(desk) == []
 
     doctor = page_factory()
-    sign_in(doctor, live_server, prescriber, f"/staff/patients/{patient.pk}/medical-history/")
+    sign_in_browser(
+        doctor, live_server, prescriber, f"/staff/patients/{patient.pk}/medical-history/"
+    )
     for name, _label in HISTORY_QUESTIONS:
         doctor.locator(f"select[name={name}]").select_option("no")
     doctor.get_by_label("Systolic (mmHg)").fill("124")

@@ -11,9 +11,8 @@ import pytest
 from ketaclinic.measures.domain.links import create_link
 from ketaclinic.measures.models import Response
 from ketaclinic.safety.models import Alert
-from tests.accounts.signin import PASSWORD
+from tests.accounts.signin import sign_in_browser
 from tests.e2e.conftest import DESKTOP, PHONE, axe_violations
-from tests.factories import totp_code
 from tests.patients.factories import make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -54,12 +53,7 @@ def test_phone_phq9_with_suicidal_ideation_reaches_the_prescriber(
     print(f"\nPHQ-9 submit to crisis page (alert committed): {answered_in * 1000:.0f} ms")
 
     staff = page_factory(DESKTOP)
-    staff.goto(f"{live_server.url}/staff/alerts/")
-    staff.get_by_label("Email").fill(prescriber.email)
-    staff.get_by_label("Password").fill(PASSWORD)
-    staff.get_by_role("button", name="Sign In").click()
-    staff.get_by_label("Code").fill(totp_code(prescriber))
-    staff.get_by_role("button", name="Sign In").click()
+    sign_in_browser(staff, live_server, prescriber, "/staff/alerts/")
     staff.get_by_role("heading", name="Safety alerts").wait_for()
     staff.get_by_role("link", name=patient.display_name).first.click()
     staff.get_by_text("What raised it").wait_for()

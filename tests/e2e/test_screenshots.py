@@ -15,7 +15,7 @@ from django.utils import timezone
 from ketaclinic.measures.domain import links, responses
 from ketaclinic.safety.domain import oncall
 from ketaclinic.safety.domain.plans import save_safety_plan
-from tests.accounts.signin import PASSWORD
+from tests.accounts.signin import sign_in_browser
 from tests.e2e.conftest import DESKTOP, PHONE, axe_violations
 from tests.factories import make_inquiry, totp_code
 from tests.patients.factories import make_patient
@@ -138,12 +138,7 @@ def test_measures_and_safety_screenshots(
             else:
                 target.screenshot(path=path)
 
-    page.goto(f"{live_server.url}/staff/patients/{patient.pk}/measures/")
-    page.get_by_label("Email").fill(prescriber.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code(prescriber))
-    page.get_by_role("button", name="Sign In").click()
+    sign_in_browser(page, live_server, prescriber, f"/staff/patients/{patient.pk}/measures/")
     page.get_by_role("heading", name="Results").wait_for()
     page.reload()  # without the "signed in" message
     page.get_by_role("heading", name="Results").wait_for()

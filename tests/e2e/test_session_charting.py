@@ -18,9 +18,8 @@ from ketaclinic.safety.models import Alert
 from ketaclinic.screening.models import ConsentText
 from ketaclinic.sessions.domain import charting, discharge
 from ketaclinic.sessions.models import Session, Status
-from tests.accounts.signin import PASSWORD
+from tests.accounts.signin import PASSWORD, sign_in_browser
 from tests.e2e.conftest import axe_violations
-from tests.factories import totp_code
 from tests.inventory.factories import receive, register
 from tests.sessions.factories import NORMAL, dosing, esketamine_setup, iv_setup
 
@@ -43,15 +42,6 @@ def _consent_text(db):
     )
 
 
-def sign_in(page, live_server, user, path):
-    page.goto(live_server.url + path)
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(totp_code(user))
-    page.get_by_role("button", name="Sign In").click()
-
-
 def chart_vitals(page, systolic, diastolic, heart_rate, spo2, resp_rate):
     page.get_by_label("Systolic (mmHg)").fill(str(systolic))
     page.get_by_label("Diastolic (mmHg)").fill(str(diastolic))
@@ -69,7 +59,7 @@ def test_a_nurse_charts_a_whole_session_and_the_prescriber_signs(
     register(riverside)
     lot = receive(riverside, nurse, product=order.product, units=2, lot_number="KET-2611").lot
     page = page_factory(TABLET)
-    sign_in(page, live_server, nurse, f"/staff/sessions/{session.pk}/check-in/")
+    sign_in_browser(page, live_server, nurse, f"/staff/sessions/{session.pk}/check-in/")
 
     # readiness and check-in
     page.get_by_role("heading", name="Emergency readiness").wait_for()
@@ -149,7 +139,7 @@ def test_a_nurse_charts_a_whole_session_and_the_prescriber_signs(
     # the prescriber overrides the observation with a reason, discharges and signs
     cache.clear()  # one TOTP code per period
     page = page_factory(TABLET)
-    sign_in(page, live_server, prescriber, f"/staff/sessions/{session.pk}/discharge/")
+    sign_in_browser(page, live_server, prescriber, f"/staff/sessions/{session.pk}/discharge/")
     page.get_by_role("heading", name="Discharge criteria").wait_for()
     assert page.get_by_text("Minimum observation: not met").is_visible()
     page.get_by_role("checkbox", name="Alert and oriented").check()
@@ -214,7 +204,7 @@ def test_the_rems_form_of_an_esketamine_session(
         suicidal_ideation_rechecked=True,
     )
     page = page_factory(TABLET)
-    sign_in(page, live_server, prescriber, f"/staff/sessions/{session.pk}/rems/")
+    sign_in_browser(page, live_server, prescriber, f"/staff/sessions/{session.pk}/rems/")
 
     page.get_by_role("heading", name="Spravato").first.wait_for()
     assert page.get_by_text("146/88").is_visible()
