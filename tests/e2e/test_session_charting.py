@@ -210,6 +210,13 @@ def test_the_rems_form_of_an_esketamine_session(
     assert page.get_by_text("146/88").is_visible()
     assert page.get_by_text("ESK-1, ESK-2611").is_visible()
     assert axe_violations(page) == []
+    # The print button opens the browser's print dialog; on paper the menus go.
+    page.evaluate("window.print = () => { window.printed = true; }")
+    page.get_by_role("button", name="Print this form").click()
+    assert page.evaluate("window.printed") is True
+    page.emulate_media(media="print")
+    assert not page.get_by_role("link", name="Download CSV").is_visible()
+    page.emulate_media(media="screen")
     if request.config.getoption("--screenshots"):
         page.screenshot(path=str(SCREENSHOTS / "session-rems-form-tablet.png"), full_page=True)
     assert Session.objects.get(pk=session.pk).status == Status.DISCHARGED

@@ -375,6 +375,7 @@ def rescue(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
                 dose_mg=form.cleaned_data["dose_mg"],
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
+                occurred_at=form.occurred_at(),
             )
         except SessionError as exc:
             _error(form, exc)

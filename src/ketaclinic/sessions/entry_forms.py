@@ -310,9 +310,12 @@ class PaperChartForm(forms.Form):
 
 def rescue_form(*args, **kwargs):
     """The treatment app's rescue-dose form without the session number (it is this
-    session's)."""
+    session's), with the time it was given like every charted item."""
     from ketaclinic.treatment.forms import RescueDoseForm
 
-    form = RescueDoseForm(*args, auto_id="rescue_%s", **kwargs)
+    class SessionRescueForm(RescueDoseForm, OccurredAt):
+        pass
+
+    form = SessionRescueForm(*args, auto_id="rescue_%s", **kwargs)
     del form.fields["session_number"]
     return form

@@ -8,6 +8,7 @@ standing orders, REMS certification of a location) is edited in the admin.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 
@@ -422,9 +423,19 @@ class RescueDose(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     given_at = models.DateTimeField(default=timezone.now)
+    # When it was typed: a dose entered well after ``given_at`` is a late entry.
+    entered_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["given_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.standing_order.drug} {self.dose_mg} mg"
+
+    @property
+    def is_late(self) -> bool:
+        """Entered more than the clinic's late-entry minutes after it was given."""
+        from ketaclinic.sessions.schedule import is_late_entry
+
+        after = timedelta(minutes=settings.SESSION_LATE_ENTRY_MINUTES)
+        return is_late_entry(self.given_at, self.entered_at, after=after)

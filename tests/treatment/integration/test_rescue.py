@@ -119,7 +119,9 @@ def test_the_session_total_is_a_limit(course, nurse):
 def test_minutes_between_doses(course, nurse):
     give(course, nurse, slug="labetalol-iv-hypertension", dose="5", at=NOW - timedelta(minutes=5))
 
-    with pytest.raises(TreatmentError, match=r"The last dose was 5 minutes ago; .* 10 minutes"):
+    with pytest.raises(
+        TreatmentError, match=r"The last dose was 5 minutes before this one; .* 10 minutes"
+    ):
         give(course, nurse, slug="labetalol-iv-hypertension", dose="5")
     assert give(
         course, nurse, slug="labetalol-iv-hypertension", dose="5", at=NOW + timedelta(minutes=6)

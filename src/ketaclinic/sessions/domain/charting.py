@@ -81,7 +81,7 @@ def _open(session: Session) -> None:
         )
 
 
-def _when(session: Session, occurred_at: datetime | None, now: datetime) -> datetime:
+def occurrence_time(session: Session, occurred_at: datetime | None, now: datetime) -> datetime:
     """When the item happened: now when not given; never in the future or long before
     check-in."""
     if occurred_at is None:
@@ -157,7 +157,7 @@ def record_vitals(
     with transaction.atomic():
         current = locked(session)
         _open(current)
-        at = _when(current, occurred_at, now)
+        at = occurrence_time(current, occurred_at, now)
         predose = current.dose_started_at is None or at <= current.dose_started_at
         level, reasons = "", []
         if predose:
@@ -261,7 +261,7 @@ def record_administration(
             raise SessionError(
                 "Esketamine is charted one device at a time: choose “Dose given”.", field="kind"
             )
-        at = _when(current, occurred_at, now)
+        at = occurrence_time(current, occurred_at, now)
         first_dose = current.dose_started_at is None
         if first_dose:
             if kind not in ("start", "bolus"):
@@ -348,7 +348,7 @@ def record_scale(
     with transaction.atomic():
         current = locked(session)
         _open(current)
-        at = _when(current, occurred_at, now)
+        at = occurrence_time(current, occurred_at, now)
         record = ScaleScore.objects.create(
             session=current, scale=scale, score=score, occurred_at=at, entered_at=now, by=actor
         )
@@ -390,7 +390,7 @@ def record_adverse_event(
     with transaction.atomic():
         current = locked(session)
         _open(current)
-        at = _when(current, occurred_at, now)
+        at = occurrence_time(current, occurred_at, now)
         record = AdverseEvent.objects.create(
             session=current,
             type=type,

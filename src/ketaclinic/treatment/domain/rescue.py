@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -53,13 +54,25 @@ def give_rescue_dose(
     dose_mg,
     reason: str,
     given_by,
+    given_at=None,
     now=None,
 ):
-    """Record a rescue dose given under ``standing_order``, within its limits."""
+    """Record a rescue dose given under ``standing_order``, within its limits.
+
+    ``given_at`` is when it was given (default now). An earlier time is a late entry:
+    allowed, kept beside ``entered_at`` and shown as late; the interval rule is checked
+    against the doses on both sides of that time."""
     from ketaclinic.treatment.models import Course, CourseStatus, RescueDose
 
     require_role(given_by, GIVING_ROLES, "gives a rescue medication")
     now = now or timezone.now()
+    given_at = given_at or now
+    if timezone.is_naive(given_at):
+        given_at = timezone.make_aware(given_at)
+    if given_at > now + timedelta(minutes=1):
+        raise TreatmentError(
+            "This time is in the future: enter when it was given.", field="given_at"
+        )
     if not standing_order.active:
         raise TreatmentError("This standing order is no longer in use.", field="standing_order")
     if not isinstance(session_number, int) or session_number < 1:
@@ -106,14 +119,23 @@ def give_rescue_dose(
                 "Call the prescriber.",
                 field="dose_mg",
             )
-        if earlier:
-            minutes = (now - earlier[-1].given_at).total_seconds() / 60
-            if minutes < standing_order.min_interval_minutes:
-                raise TreatmentError(
-                    f"The last dose was {int(minutes)} minutes ago; this standing order needs "
-                    f"{standing_order.min_interval_minutes} minutes between doses.",
-                    field="dose_mg",
-                )
+        gap = timedelta(minutes=standing_order.min_interval_minutes)
+        before = [item for item in earlier if item.given_at <= given_at]
+        after = [item for item in earlier if item.given_at > given_at]
+        if before and given_at - before[-1].given_at < gap:
+            minutes = int((given_at - before[-1].given_at).total_seconds() // 60)
+            raise TreatmentError(
+                f"The last dose was {minutes} minutes before this one; this standing order needs "
+                f"{standing_order.min_interval_minutes} minutes between doses.",
+                field="dose_mg",
+            )
+        if after and after[0].given_at - given_at < gap:
+            minutes = int((after[0].given_at - given_at).total_seconds() // 60)
+            raise TreatmentError(
+                f"A dose is already recorded {minutes} minutes after this time; this standing "
+                f"order needs {standing_order.min_interval_minutes} minutes between doses.",
+                field="dose_mg",
+            )
         return RescueDose.objects.create(
             course=locked,
             session_number=session_number,
@@ -122,5 +144,6 @@ def give_rescue_dose(
             route=standing_order.route,
             reason=text[:500],
             given_by=given_by,
-            given_at=now,
+            given_at=given_at,
+            entered_at=now,
         )
