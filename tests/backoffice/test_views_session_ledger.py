@@ -191,3 +191,48 @@ def test_a_draw_needs_a_lot_and_a_quantity(client_for, nurse, iv, lots):
     assert response.status_code == 400
     assert "This field is required." in page
     assert "Enter a number." in page
+
+
+def test_at_a_registered_location_a_dose_cannot_be_charted_before_it_is_drawn(
+    client_for, nurse, iv, lots
+):
+    start = timezone.now() - timedelta(minutes=30)
+    ready_to_dose(iv, nurse, start)
+
+    with pytest.raises(SessionError, match="Nothing has been drawn for this session") as caught:
+        charting.record_administration(
+            iv, actor=nurse, kind="start", rate_mg_per_h="52.5", lot="GOOD-1"
+        )
+    assert caught.value.field == "lot"
+    refused = client_for(nurse).post(
+        url("sessions-administration", iv.pk), {"kind": "start", "rate_mg_per_h": "52.5"}
+    )
+    assert refused.status_code == 400
+    assert "Nothing has been drawn for this session" in refused.content.decode()
+    assert not iv.administrations.exists()
+
+
+def test_at_a_registered_location_a_dose_names_the_drawn_lot(nurse, iv, lots):
+    good, _expired, _elsewhere = lots
+    ready_to_dose(iv, nurse, timezone.now() - timedelta(minutes=30))
+    controlled.draw_for_session(iv, lot_id=good.pk, mg="100", actor=nurse)
+
+    with pytest.raises(SessionError, match="Name the lot this dose came from: GOOD-1"):
+        charting.record_administration(iv, actor=nurse, kind="start", rate_mg_per_h="52.5")
+
+    start = charting.record_administration(
+        iv, actor=nurse, kind="start", rate_mg_per_h="52.5", lot="GOOD-1"
+    )
+    # a rate change or a stop of the same infusion needs no lot
+    charting.record_administration(iv, actor=nurse, kind="rate_change", rate_mg_per_h="40")
+    assert start.lot == "GOOD-1"
+
+
+def test_without_a_dea_registration_the_lot_is_typed_freely(nurse, iv):
+    ready_to_dose(iv, nurse, timezone.now() - timedelta(minutes=30))
+
+    item = charting.record_administration(
+        iv, actor=nurse, kind="start", rate_mg_per_h="52.5", lot="PAPER-7"
+    )
+
+    assert item.lot == "PAPER-7"

@@ -20,8 +20,11 @@ def test_the_demo_has_receipts_counts_draws_and_a_resolved_discrepancy(capsys):
     assert not discrepancy.is_open
     assert discrepancy.adjustment.quantity_mg == -20
     assert Count.objects.filter(kind="initial").count() == 2
-    assert LedgerEntry.objects.filter(kind=Kind.DRAW).count() == 2
-    assert LedgerEntry.objects.filter(kind=Kind.WASTE).exclude(witness=None).count() == 1
+    # 14 demo sessions draw their doses (6 IV vials, 8 esketamine draws), plus the two
+    # draws for the treatment demo's orders; every IV vial's rest is wasted, witnessed.
+    assert LedgerEntry.objects.filter(kind=Kind.DRAW).count() == 16
+    assert LedgerEntry.objects.filter(kind=Kind.WASTE).exclude(witness=None).count() == 7
+    assert LedgerEntry.objects.filter(kind=Kind.WASTE, witness=None).count() == 0
     assert len(queries.unaccounted_draws(location=discrepancy.location)) == 1  # esketamine
     for lot in Lot.objects.all():
         totals = queries.computed_totals(lot)

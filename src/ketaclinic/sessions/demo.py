@@ -2,7 +2,9 @@
 completed esketamine course (the eight induction sessions) at Riverside, charted in the
 past through the domain functions (readiness, check-in, pre-dose vital signs, the
 administration record, vital signs on the schedule, scales, discharge, a signed note),
-with one in-session blood-pressure alert answered and one late entry from paper.
+with one in-session blood-pressure alert answered and one late entry from paper. Every
+dose is drawn from the inventory demo's lots through the controlled-substance ledger
+(given and the rest wasted with a witness before discharge).
 
 The two patients are made here through the patients and screening domain (history,
 a signed "eligible" decision, consent). Idempotent: a demo patient who already has a
@@ -19,12 +21,13 @@ from django.utils import timezone
 
 from ketaclinic.accounts.roles import Role
 from ketaclinic.clinic.models import Location
+from ketaclinic.inventory.domain import entries
 from ketaclinic.patients.domain import intake, records
 from ketaclinic.patients.models import HISTORY_QUESTIONS, Patient
 from ketaclinic.screening.domain import consent, decisions
 from ketaclinic.screening.domain.readiness import readiness_problems
 from ketaclinic.screening.models import Decision
-from ketaclinic.sessions.domain import charting, discharge, notes, sessions
+from ketaclinic.sessions.domain import charting, controlled, discharge, notes, sessions
 from ketaclinic.sessions.models import ReadinessCheck
 from ketaclinic.treatment.domain import courses, orders
 from ketaclinic.treatment.domain.protocols import latest_version
@@ -158,6 +161,29 @@ def _session(course, number, day, prescriber, nurse, **order_choices):
     return session
 
 
+def _draw(session, nurse, units: int, at: datetime):
+    """Draw ``units`` vials or devices for the session's dose from the oldest-expiring
+    lot in the safe (the chart then names that lot)."""
+    lot = controlled.drawable_lots(session, today=timezone.localdate(at)).first()
+    mg = lot.product.mg_per_unit * units
+    return controlled.draw_for_session(session, lot_id=lot.pk, mg=mg, actor=nurse, occurred_at=at)
+
+
+def _account(draw, session, nurse, prescriber, at: datetime) -> None:
+    """The dose given from the draw, and the rest wasted with the prescriber as witness."""
+    given = min(session.order.dose_mg, draw.quantity_mg)
+    entries.record_administration(draw, mg=given, by=nurse, occurred_at=at)
+    if draw.quantity_mg > given:
+        entries.record_waste(
+            draw,
+            mg=draw.quantity_mg - given,
+            by=nurse,
+            witness=prescriber,
+            reason="Rest of the vial after the ordered dose.",
+            occurred_at=at,
+        )
+
+
 def _finish(session, nurse, prescriber, end: datetime, note: str) -> None:
     charting.record_vitals(
         session, actor=nurse, values=_vitals(0, session.session_number), occurred_at=end, now=end
@@ -194,12 +220,13 @@ def _iv_course(patient, prescriber, nurse, vial, first_day) -> None:
             now=dose - timedelta(minutes=5),
         )
         order = session.order
+        draw = _draw(session, nurse, 1, dose - timedelta(minutes=10))
         charting.record_administration(
             session,
             actor=nurse,
             kind="start",
             rate_mg_per_h=order.rate_mg_per_h,
-            lot=f"KET-DEMO-{number:02d}",
+            lot=draw.lot.lot_number,
             occurred_at=dose,
             now=dose,
         )
@@ -232,6 +259,7 @@ def _iv_course(patient, prescriber, nurse, vial, first_day) -> None:
         charting.record_scale(
             session, actor=nurse, scale="cadss", score=14 - number, occurred_at=stop, now=stop
         )
+        _account(draw, session, nurse, prescriber, stop + timedelta(minutes=5))
         for minute in (15, 30, 45):
             at = stop + timedelta(minutes=minute)
             charting.record_vitals(
@@ -273,6 +301,7 @@ def _esketamine_course(patient, prescriber, nurse, device, first_day) -> None:
             now=first - timedelta(minutes=5),
         )
         devices = int(session.order.devices or 2)
+        draw = _draw(session, nurse, devices, first - timedelta(minutes=10))
         for device_number in range(devices):
             at = first + timedelta(minutes=5 * device_number)
             charting.record_administration(
@@ -280,7 +309,7 @@ def _esketamine_course(patient, prescriber, nurse, device, first_day) -> None:
                 actor=nurse,
                 kind="bolus",
                 amount_mg="28",
-                lot=f"ESK-DEMO-{number:02d}",
+                lot=draw.lot.lot_number,
                 occurred_at=at,
                 now=at,
             )
@@ -297,6 +326,7 @@ def _esketamine_course(patient, prescriber, nurse, device, first_day) -> None:
             session, actor=nurse, values=_vitals(40, number), occurred_at=at, now=at
         )
         charting.record_scale(session, actor=nurse, scale="cadss", score=10, occurred_at=at, now=at)
+        _account(draw, session, nurse, prescriber, at)
         _finish(
             session,
             nurse,

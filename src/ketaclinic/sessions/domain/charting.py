@@ -72,6 +72,8 @@ VITAL_FIELDS = ("systolic", "diastolic", "heart_rate", "spo2", "resp_rate")
 TEXT_MAX = 2000
 # How far back an item may be dated before check-in (a paper chart of the same visit).
 EARLIEST_BEFORE_CHECK_IN = timedelta(hours=2)
+# What puts drug into the patient: each needs a lot drawn from the ledger.
+DRUG_GIVING_KINDS = ("start", "bolus")
 
 
 def _open(session: Session) -> None:
@@ -228,6 +230,31 @@ def _may_start_dose(session: Session) -> None:
             raise SessionError("A prescriber deferred this session.")
 
 
+def _check_drawn_lot(session: Session, kind: str, lot_text: str) -> None:
+    """At a DEA-registered location every dose given (a start or a device/bolus) names a
+    lot drawn for this session from the controlled-substance ledger; elsewhere a typed
+    lot must still be a drawn one when draws exist."""
+    from ketaclinic.sessions.domain.controlled import drawn_lot_numbers, location_is_registered
+
+    drawn = drawn_lot_numbers(session)
+    if kind in DRUG_GIVING_KINDS and location_is_registered(session):
+        if not drawn:
+            raise SessionError(
+                "Nothing has been drawn for this session yet: draw the dose from a lot "
+                "(“Controlled substance: draws for this dose”), then chart it with that lot.",
+                field="lot",
+            )
+        if not lot_text:
+            raise SessionError(
+                f"Name the lot this dose came from: {', '.join(drawn)}.", field="lot"
+            )
+    if lot_text and drawn and lot_text not in drawn:
+        raise SessionError(
+            f"Lot {lot_text} was not drawn for this session: choose one of {', '.join(drawn)}.",
+            field="lot",
+        )
+
+
 def record_administration(
     session: Session,
     *,
@@ -268,16 +295,8 @@ def record_administration(
                 raise SessionError("The first entry is the start of the dose.", field="kind")
             _may_start_dose(current)
         order = current.order
-        if lot_text and order is not None and apps.is_installed("ketaclinic.inventory"):
-            from ketaclinic.sessions.domain.controlled import drawn_lot_numbers
-
-            drawn = drawn_lot_numbers(current)
-            if drawn and lot_text not in drawn:
-                raise SessionError(
-                    f"Lot {lot_text} was not drawn for this session: choose one of "
-                    f"{', '.join(drawn)}.",
-                    field="lot",
-                )
+        if order is not None and apps.is_installed("ketaclinic.inventory"):
+            _check_drawn_lot(current, kind, lot_text)
         existing = list(current.administrations.order_by("occurred_at", "id"))
         candidate = Administration(
             session=current,

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ketaclinic.inventory.domain import entries, queries
 from ketaclinic.inventory.domain.errors import InventoryError
-from ketaclinic.inventory.models import Kind, LedgerEntry, Lot
+from ketaclinic.inventory.models import Kind, LedgerEntry, Lot, Registration
 from ketaclinic.sessions.domain.errors import CLINICAL_ROLES, SessionError, require_role
 from ketaclinic.sessions.models import Session
 
@@ -51,6 +51,12 @@ def session_draws(session: Session) -> list[queries.DrawState]:
         .order_by("occurred_at", "pk")
     )
     return queries.draw_states(list(draws))
+
+
+def location_is_registered(session: Session) -> bool:
+    """Whether the session's location holds a DEA registration: there every dose given
+    must come from a ledger draw."""
+    return Registration.objects.filter(location_id=session.location_id).exists()
 
 
 def drawn_lot_numbers(session: Session) -> list[str]:

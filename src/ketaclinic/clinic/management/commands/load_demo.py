@@ -19,7 +19,7 @@ from ketaclinic.booking.demo import load_demo_booking
 from ketaclinic.clinic.models import ClinicProfile, FeeItem, Location
 from ketaclinic.inquiries.domain.phone import normalise_phone
 from ketaclinic.inquiries.domain.submission import InquiryData, submit_inquiry
-from ketaclinic.inventory.demo import load_demo_inventory
+from ketaclinic.inventory.demo import load_demo_inventory, load_demo_inventory_activity
 from ketaclinic.measures.demo import load_demo_measures
 from ketaclinic.outcomes.demo import load_demo_outcomes
 from ketaclinic.patients.demo import load_demo_patients
@@ -208,7 +208,8 @@ class Command(BaseCommand):
         load_demo_outcomes(staff)
         load_demo_inventory(staff)
         load_demo_booking(staff)
-        load_demo_sessions(staff)
+        load_demo_sessions(staff)  # draws its doses from the inventory demo's lots
+        load_demo_inventory_activity(staff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready. Staff logins (password for all: {DEMO_PASSWORD}):"
