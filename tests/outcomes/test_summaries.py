@@ -305,3 +305,18 @@ def test_a_summary_failure_never_stops_a_course(
     assert course.pk is not None
     assert summary_of(patient).first_dose_source == "interim"  # unchanged, repaired later
     assert "outcome summaries not refreshed" in caplog.text
+
+
+def test_past_the_read_bound_the_latest_score_still_updates(riverside, monkeypatch):
+    # The bound keeps the NEWEST responses: the latest score and ideation follow the
+    # last answer however long the patient's history (bound lowered to 3 to show it).
+    monkeypatch.setattr(summaries, "SCORE_LIMIT", 3)
+    patient = make_patient(riverside)
+    for days, total in [(0, 20), (3, 15), (7, 12), (10, 9)]:
+        phq9(patient, total, day(days))
+    phq9(patient, 6, day(14), item9=1)
+
+    row = summary_of(patient)
+    assert row.latest == 6
+    assert row.latest_at == day(14)
+    assert IdeationStatus.objects.get(patient=patient).last_present_at == day(14)

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from ketaclinic.measures.instruments import UnknownInstrument, load
 from ketaclinic.measures.models import Response
 from ketaclinic.outcomes.domain.adjustments import suggestions_for
-from ketaclinic.outcomes.domain.summaries import SCORE_LIMIT
+from ketaclinic.outcomes.domain.summaries import newest_first_reversed
 from ketaclinic.outcomes.models import (
     AdjustmentDecision,
     FirstDoseSource,
@@ -113,16 +113,16 @@ def patient_outcomes(patient) -> PatientOutcomes:
 
 def trajectory(patient, summary: OutcomeSummary) -> tuple[list, list]:
     """(scores, session marks) for one instrument's figure: the patient's own rows."""
-    scores = list(
+    scores = newest_first_reversed(
         Response.objects.filter(
             patient=patient,
             instrument_id=summary.instrument_id,
             submitted_at__isnull=False,
             valid=True,
             total__isnull=False,
-        )
-        .order_by("submitted_at", "id")
-        .values_list("submitted_at", "total")[:SCORE_LIMIT]
+        ).values_list("submitted_at", "total"),
+        "submitted_at",
+        "id",
     )
     facts = PatientOutcome.objects.filter(patient=patient).first()
     sessions = []

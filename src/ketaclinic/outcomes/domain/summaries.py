@@ -60,8 +60,19 @@ from ketaclinic.outcomes.models import (
 
 logger = logging.getLogger(__name__)
 
-#: Responses read per patient and instrument (the oldest first): a bound, not a policy.
+#: Responses read per patient and instrument: a bound, not a policy. The NEWEST are kept
+#: (then put oldest first), so the latest score keeps updating however long the history;
+#: a patient with more answers than this has them judged over the most recent ones.
 SCORE_LIMIT = 500
+
+
+def newest_first_reversed(queryset, *order: str) -> list:
+    """The newest ``SCORE_LIMIT`` rows of ``queryset`` by ``order`` (oldest-first field
+    names), returned oldest first."""
+    newest = queryset.order_by(*(f"-{name}" for name in order))[:SCORE_LIMIT]
+    return list(reversed(list(newest)))
+
+
 #: Instruments whose item answers say whether suicidal ideation is present.
 IDEATION_INSTRUMENTS = ("phq-9", "qids-sr16", "madrs", "cssrs-screener")
 CSSRS = "cssrs-screener"
@@ -291,16 +302,16 @@ def _scores(patient_id: int, instrument_id: str) -> list[tuple[int, datetime, fl
     """(pk, time, total, schedule) of the patient's valid scores, oldest first; the
     schedule is that of the assignment whose link the score answered (None for a score
     entered by staff or sent by hand)."""
-    return list(
+    return newest_first_reversed(
         Response.objects.filter(
             patient_id=patient_id,
             instrument_id=instrument_id,
             submitted_at__isnull=False,
             valid=True,
             total__isnull=False,
-        )
-        .order_by("submitted_at", "id")
-        .values_list("pk", "submitted_at", "total", "link__assignment__schedule")[:SCORE_LIMIT]
+        ).values_list("pk", "submitted_at", "total", "link__assignment__schedule"),
+        "submitted_at",
+        "id",
     )
 
 
@@ -487,14 +498,14 @@ def update_ideation(facts: PatientOutcome) -> IdeationStatus:
     """The patient's ideation status over every instrument that asks (each answer
     present or absent by its own instrument's threshold; resolved after
     ``OUTCOMES_IDEATION_RESOLVED_CONSECUTIVE`` absent measurements, clinic policy)."""
-    rows = list(
+    rows = newest_first_reversed(
         Response.objects.filter(
             patient_id=facts.patient_id,
             instrument_id__in=IDEATION_INSTRUMENTS,
             submitted_at__isnull=False,
-        )
-        .order_by("submitted_at", "id")
-        .values_list("instrument_id", "submitted_at", "answers")[:SCORE_LIMIT]
+        ).values_list("instrument_id", "submitted_at", "answers"),
+        "submitted_at",
+        "id",
     )
     timeline = []
     marks = []
