@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ketaclinic.sessions.charts import ChartPoint, render_vitals_svg
+from ketaclinic.sessions.charts import MIN_SPAN_MINUTES, ChartPoint, render_vitals_svg, x_limits
 from ketaclinic.sessions.thresholds import Thresholds, Vitals
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -142,3 +142,15 @@ def test_naive_times_are_refused():
     naive = ChartPoint(datetime(2025, 3, 1, 9), Vitals(spo2=97))
     with pytest.raises(ValueError, match="timezone-aware"):
         render_vitals_svg([naive])
+
+
+def test_the_time_axis_is_at_least_an_hour_wide():
+    low, high = x_limits([0.0, 0.2])
+    assert high - low == MIN_SPAN_MINUTES
+    assert low < 0 < 0.2 < high
+
+
+def test_the_time_axis_holds_every_reading_and_pre_dose_ones():
+    low, high = x_limits([-15.0, 0.0, 95.0])
+    assert low < -15
+    assert high > 95

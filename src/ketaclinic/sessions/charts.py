@@ -136,6 +136,20 @@ def _panel_limits(points: Sequence[ChartPoint], t: Thresholds) -> list[tuple[flo
     ]
 
 
+#: The time axis shows at least this many minutes, so a session just begun does not
+#: stretch two readings across a seconds-wide axis.
+MIN_SPAN_MINUTES = 60.0
+_X_PADDING_MINUTES = 2.0
+
+
+def x_limits(minutes: Sequence[float]) -> tuple[float, float]:
+    """The time axis's limits for readings and markers at ``minutes``: all of them, 0
+    (the first dose or reading) included, at least ``MIN_SPAN_MINUTES`` wide."""
+    low = min([0.0, *minutes]) - _X_PADDING_MINUTES
+    high = max([0.0, *minutes]) + _X_PADDING_MINUTES
+    return low, max(high, low + MIN_SPAN_MINUTES)
+
+
 def _minutes(moment: datetime, origin: datetime) -> float:
     return (moment - origin) / timedelta(minutes=1)
 
@@ -256,6 +270,11 @@ def render_vitals_svg(
             axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     for axis, (low, high) in zip(axes, _panel_limits(ordered, t), strict=True):
         axis.set_ylim(low, high)
+    if origin is not None:
+        moments = [p.occurred_at for p in ordered] + [
+            m for m in (dose_started_at, infusion_ended_at) if m is not None
+        ]
+        axes[-1].set_xlim(*x_limits([_minutes(m, origin) for m in moments]))
     axes[-1].set_xlabel(
         "Minutes from the first dose" if dose_started_at else "Minutes from the first reading"
     )
