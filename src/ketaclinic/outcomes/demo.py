@@ -4,7 +4,9 @@ facts, all through the domain (in-clinic questionnaire links answered with
 ``outcomes.domain.summaries.record_session_facts`` as the sessions app will). The
 trajectories show a responder who remits, a non-responder, a responder who relapses
 (with suicidal thoughts that resolve), a quick responder, a Hillcrest responder and a
-baseline below the severity gate.
+baseline below the severity gate. Five of them answer the short PHQ-9 at discharge of
+the first session and 24 hours later through the links of those measures schedules,
+which is what the "rapid relief" figures read.
 
 Idempotent: once any patient has session facts (this demo, or the sessions demo after
 it), it does nothing, so a second run cannot pick new patients; and a patient who
@@ -19,8 +21,14 @@ from django.utils import timezone
 
 from ketaclinic.accounts.roles import Role
 from ketaclinic.measures.domain import links, responses
+from ketaclinic.measures.domain.assignments import assign
 from ketaclinic.measures.models import Channel
-from ketaclinic.outcomes.domain.summaries import record_session_facts, refresh_patient
+from ketaclinic.outcomes.domain.summaries import (
+    DAY1_SCHEDULE,
+    DISCHARGE_SCHEDULE,
+    record_session_facts,
+    refresh_patient,
+)
 from ketaclinic.outcomes.models import PatientOutcome
 from ketaclinic.patients.models import Patient
 
@@ -42,6 +50,11 @@ PLANS = [
 ]  # fmt: skip
 
 
+# PHQ-9 totals at discharge of the first session (about 2 hours after the first dose)
+# and 24 hours after it, per plan: the rapid-relief scores (none for the last plan).
+EARLY = [(15, 14), (18, 18), (12, 10), (8, 7), (19, 18), None]
+
+
 def phq9_answers(total: int, item9: int) -> dict[str, int]:
     rest = total - item9
     answers = {}
@@ -60,9 +73,21 @@ def who5_answers(raw: int) -> dict[str, int]:
     return answers
 
 
-def _answer(patient, instrument_id, answers, at, clinician) -> None:
+def _answer(patient, instrument_id, answers, at, clinician, schedule: str = "") -> None:
+    """Answer in clinic; with ``schedule``, through a link of that measures schedule's
+    assignment (as the schedule engine sends it)."""
+    assignment = None
+    if schedule:
+        assignment = assign(
+            patient, instrument_id, schedule, created_by=clinician, now=at - timedelta(minutes=5)
+        )
     link, _token = links.create_link(
-        patient, instrument_id, channel=Channel.IN_CLINIC, created_by=clinician, now=at
+        patient,
+        instrument_id,
+        channel=Channel.IN_CLINIC,
+        created_by=clinician,
+        assignment=assignment,
+        now=at,
     )
     responses.submit(link, answers, now=at)
 
@@ -126,6 +151,14 @@ def load_demo_outcomes(staff: dict) -> None:
             for day, total, item9 in phq9:
                 at = first_dose + timedelta(days=day, hours=1)
                 _answer(patient, "phq-9", phq9_answers(total, item9), at, clinician)
+            if EARLY[index] is not None:
+                discharged, next_day = EARLY[index]
+                for total, hours, schedule in (
+                    (discharged, 2, DISCHARGE_SCHEDULE),
+                    (next_day, 24, DAY1_SCHEDULE),
+                ):
+                    at = first_dose + timedelta(hours=hours)
+                    _answer(patient, "phq-9", phq9_answers(total, 0), at, clinician, schedule)
             for day, raw in who5:
                 at = first_dose + timedelta(days=day, hours=1, minutes=5)
                 _answer(patient, "who-5", who5_answers(raw), at, clinician)
