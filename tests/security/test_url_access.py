@@ -223,6 +223,7 @@ ACCESS: dict[str, tuple[str, dict]] = {
     "backoffice:sessions-draw": ("POST", staff(403, nurse=400, prescriber=400)),
     "backoffice:sessions-paper-chart": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
     "backoffice:sessions-rescue": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
+    "backoffice:sessions-cancel": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
     "backoffice:sessions-scale": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
     "backoffice:sessions-event": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),
     "backoffice:sessions-respond": ("POST", staff(403, **dict.fromkeys(CLINICAL, 400))),

@@ -151,6 +151,7 @@ def sessions_sample_args(riverside) -> dict:
         "backoffice:sessions-respond": [observed.pk, alert.pk],
         "backoffice:sessions-check-in": [planned.pk],
         "backoffice:sessions-readiness": [planned.pk],
+        "backoffice:sessions-cancel": [planned.pk],
         "backoffice:sessions-course": [observed.course_id],
         "backoffice:sessions-plan": [observed.course_id],
     }

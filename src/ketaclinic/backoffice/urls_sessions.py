@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/chart.svg", views.chart_svg, name="sessions-chart"),
     path("<int:pk>/check-in/", views.check_in, name="sessions-check-in"),
     path("<int:pk>/readiness/", views.readiness, name="sessions-readiness"),
+    path("<int:pk>/cancel/", views.cancel, name="sessions-cancel"),
     path("<int:pk>/decide/", views.decide, name="sessions-decide"),
     path("<int:pk>/vitals/", views.vitals, name="sessions-vitals"),
     path("<int:pk>/administration/", views.administration, name="sessions-administration"),

@@ -46,6 +46,7 @@ from ketaclinic.sessions.entry_forms import (
     CRITERION_LABELS,
     AdministrationForm,
     AmendForm,
+    CancelForm,
     CheckInForm,
     DecisionForm,
     DischargeForm,
@@ -196,6 +197,10 @@ def _page_context(request, session: Session, **forms) -> dict:
             },
         ),
         "scale_form": forms.get("scale_form") or ScaleForm(),
+        "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "can_cancel": user.has_perm("sessions.chart", session)
+        and session.dose_started_at is None
+        and session.status not in (Status.DISCHARGED, Status.CANCELLED),
         "event_form": forms.get("event_form") or EventForm(),
         "response_form": forms.get("response_form"),
         "response_alert": forms.get("response_alert"),
@@ -383,6 +388,22 @@ def rescue(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
             messages.success(request, "Rescue dose recorded.")
             return _back(obj, "rescue")
     return _page(request, obj, status=400, rescue_form=form)
+
+
+@require_POST
+@staff_view("sessions.chart", get_object=_session)
+def cancel(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
+    """Cancel a session before any dose (the patient did not come, or it was deferred)."""
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            sessions.cancel_session(obj, actor=request.user, reason=form.cleaned_data["reason"])
+        except SessionError as exc:
+            _error(form, exc)
+        else:
+            messages.success(request, "Session cancelled.")
+            return _back(obj)
+    return _page(request, obj, status=400, cancel_form=form)
 
 
 @require_POST

@@ -270,6 +270,20 @@ class NoteForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the session cancelled?",
+        max_length=500,
+        help_text="For example: did not come, unwell today, blood pressure held by the "
+        "prescriber. Kept on the session.",
+        error_messages={"required": "Say why the session is cancelled."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "cancel_%s")
+        super().__init__(*args, **kwargs)
+
+
 class SignForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
