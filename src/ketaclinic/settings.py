@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "ketaclinic.audit",
     "ketaclinic.interop",
     "ketaclinic.outcomes",
+    "ketaclinic.synth",  # no models: manage.py synth
     # audience apps
     "ketaclinic.website",
     "ketaclinic.backoffice",
@@ -143,8 +144,12 @@ TEMPLATES = [
 # --- database ---------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ketaclinic.sqlite3'}")
+# Persistent connections are checked before a request reuses them, so after the
+# database restarts the next request reconnects instead of failing (drills/pg_restart.py).
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the writer work side by side; IMMEDIATE takes the write
@@ -156,6 +161,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache --------------------------------------------------------------------
+# One process: local memory. Several web processes on one machine (gunicorn workers):
+# CACHE_DIR, a folder they share (Django's file cache), so that what one worker builds
+# (the clinic dashboard, figures) the others read. Use one folder per database.
+CACHE_DIR = envstr("CACHE_DIR", "") or ""
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": CACHE_DIR}
+        if CACHE_DIR
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -237,7 +255,11 @@ FHIR_IDENTIFIER_BASE = (
 
 # --- background work (django-q2, ORM broker by default) -----------------------
 Q_CLUSTER = {
-    "name": "ketaclinic",
+    # The site's name: the Redis queue key (django_q:<name>:q) and the salt that signs
+    # queued tasks, so every web and worker machine of one clinic uses the same name;
+    # two sites (or staging) sharing one Redis use different names. (Not django-q2's
+    # own Q_CLUSTER_NAME variable, which picks one of several queues of a site.)
+    "name": envstr("Q_SITE_NAME", "ketaclinic") or "ketaclinic",
     "orm": "default",
     "workers": envint("Q_WORKERS", 2, minimum=1),
     "timeout": 60,
@@ -249,6 +271,13 @@ Q_CLUSTER = {
     "sync": False,
 }
 if envstr("Q_REDIS_URL"):
+    # Several web and worker machines: the queue lives in Redis (a job popped by a
+    # worker that dies is gone from it; the outbox sweeps deliver what it carried).
+    if not re.fullmatch(r"(rediss?|unix)://\S+", envstr("Q_REDIS_URL") or ""):
+        raise ImproperlyConfigured(
+            "Q_REDIS_URL must be a redis://, rediss:// or unix:// address, "
+            "e.g. redis://127.0.0.1:6379/0"
+        )
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = envstr("Q_REDIS_URL")
 
@@ -265,6 +294,11 @@ INQUIRY_RATE_LIMIT_WINDOW_SECONDS = envint("INQUIRY_RATE_LIMIT_WINDOW_SECONDS", 
 INQUIRY_RATE_LIMIT_ENABLED = envbool("INQUIRY_RATE_LIMIT_ENABLED", default=True)
 if PRODUCTION and not INQUIRY_RATE_LIMIT_ENABLED:
     raise ImproperlyConfigured("INQUIRY_RATE_LIMIT_ENABLED may be switched off for benchmarks only")
+# Benchmark mode (`make bench`, bench/run.py): adds the bare endpoint /bench/bare/ (the
+# stack's ceiling: middleware only, no database). Never in production.
+BENCH_MODE = envbool("KETACLINIC_BENCH", default=False)
+if PRODUCTION and BENCH_MODE:
+    raise ImproperlyConfigured("KETACLINIC_BENCH is for benchmarks only, never in production")
 # A new inquiry still untouched after this many days is marked in the inbox (clinic policy).
 INQUIRY_NEW_OVERDUE_DAYS = envint("INQUIRY_NEW_OVERDUE_DAYS", 2, minimum=1)
 # The same message from the same person within this window is one inquiry
@@ -485,6 +519,12 @@ if OUTCOMES_MAINTENANCE_PERCENT > 100 or OUTCOMES_STRONG_DISSOCIATION_CADSS > 92
     )
 if OUTCOMES_MAINTENANCE_MIN_DAYS > OUTCOMES_MAINTENANCE_MAX_DAYS:
     raise ImproperlyConfigured("OUTCOMES_MAINTENANCE_MIN_DAYS must not exceed the MAX")
+# The clinic dashboard is cached until a row it reads is written (database triggers move
+# a generation number, docs/performance.md) and at most this many seconds (0: never).
+# Off under tests, which roll back instead of committing.
+OUTCOMES_DASHBOARD_CACHE_SECONDS = envint(
+    "OUTCOMES_DASHBOARD_CACHE_SECONDS", 0 if ENVIRONMENT == "test" else 300, minimum=0
+)
 # Patients see a simple progress page in the portal (their scores over time).
 OUTCOMES_PATIENTS_SEE_PROGRESS = envbool("OUTCOMES_PATIENTS_SEE_PROGRESS", False)
 

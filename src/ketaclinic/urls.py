@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from ketaclinic.accounts.views import email_management_closed
@@ -17,3 +19,11 @@ urlpatterns = [
     path("q/", include("ketaclinic.portal.urls")),
     path("", include("ketaclinic.website.urls")),
 ]
+
+if settings.BENCH_MODE:  # never in production (settings refuse it there)
+
+    def bench_bare(request: HttpRequest) -> HttpResponse:
+        """The benchmark's ceiling: the middleware stack and nothing else."""
+        return HttpResponse(b"ok", content_type="text/plain")
+
+    urlpatterns.insert(0, path("bench/bare/", bench_bare, name="bench-bare"))

@@ -163,9 +163,9 @@ def test_inbox_query_count_does_not_grow(client_for, patient, nurse, count):
 
     assert len(response.context["alerts"]) == count
     # session, user, authenticator check (MFA middleware), role names, location ids,
-    # access-log entry, clinic profile, row count, page of alerts (patient, location,
-    # responsible, acknowledged/closed by joined; "for you" as EXISTS)
-    assert len(queries) == 9
+    # access-log entry, clinic profile, row count, the page's alert ids, those alerts
+    # (patient, location, responsible, acknowledged/closed by joined; "for you" as EXISTS)
+    assert len(queries) == 10
 
 
 @pytest.mark.parametrize("levels", [0, 2])

@@ -145,7 +145,7 @@ def _filters(request: HttpRequest):
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, filters, locations = _filters(request)
     status = 400 if form.is_bound and not form.is_valid() else 200
-    board = dashboards.build(request.user, filters, locations)
+    board = dashboards.cached_build(request.user, filters, locations)
     query = request.GET.urlencode() if status != 400 else ""
     context = {
         "form": form,

@@ -150,23 +150,30 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     state = filters.get("state") or "open"
-    queryset = alerts_for(request.user).select_related(
-        "patient__location", "responsible", "acknowledged_by", "closed_by"
-    )
+    queryset = alerts_for(request.user)
     if state == "open":
         queryset = queryset.filter(closed_at__isnull=True)
     elif state == "closed":
         queryset = queryset.filter(closed_at__isnull=False)
     if filters.get("patient"):
         queryset = queryset.filter(patient_id=filters["patient"])
-    queryset = queryset.annotate(
-        for_me=Exists(
-            AlertNotification.objects.filter(alert=OuterRef("pk"), recipient=request.user)
+    ordering = ("-closed_at", "-id") if state == "closed" else ("tier_rank", "-created_at", "-id")
+    # The page's ids from the alerts alone, then those rows with their people: joining
+    # every open alert to its patient before the LIMIT reads the whole patient table.
+    page = Paginator(queryset.order_by(*ordering).values_list("pk", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    ids = list(page.object_list)
+    rows = (
+        Alert.objects.filter(pk__in=ids)
+        .select_related("patient__location", "responsible", "acknowledged_by", "closed_by")
+        .annotate(
+            for_me=Exists(
+                AlertNotification.objects.filter(alert=OuterRef("pk"), recipient=request.user)
+            )
         )
-    ).order_by("tier_rank", "-created_at", "-id")
-    if state == "closed":
-        queryset = queryset.order_by("-closed_at", "-id")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        .in_bulk()
+    )
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -176,7 +183,7 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
             "form": form if form.is_bound else InboxFilterForm(),
             "state": state,
             "page": page,
-            "alerts": list(page.object_list),
+            "alerts": [rows[pk] for pk in ids if pk in rows],
             "query_string": params.urlencode(),
             "can_manage_oncall": request.user.has_perm("safety.manage_oncall"),
         },

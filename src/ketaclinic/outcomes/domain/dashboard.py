@@ -14,12 +14,17 @@ same rule), evaluable = eligible with a score after the first dose.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from ketaclinic.accounts.roles import ALL_LOCATION_ROLES
 from ketaclinic.clinic.models import Location
@@ -83,10 +88,31 @@ class Dashboard:
     interim: int = 0  # summaries on the interim baseline rule (no course yet)
     course_dates: int = 0  # first dose from the course date (dose time not recorded)
     notes: list[str] = field(default_factory=list)
+    row_count: int = 0  # len(rows), kept when a cached copy drops the rows
+    waterfall_count: int = 0  # len(waterfall), likewise
+    version: str = ""
 
     def version_key(self) -> str:
         """Changes when any summary shown changes: the figures' cache key."""
-        return _version_key((row.pk, row.data_version) for row in self.rows)
+        return self.version or _version_key((row.pk, row.data_version) for row in self.rows)
+
+    def slim(self) -> Dashboard:
+        """This board without its summary rows (what the page shows, small to cache)."""
+        stats = self.stats
+        if stats is not None:  # a plain dict pickles (the cache); a mapping proxy does not
+            durability = stats.durability
+            if durability is not None:  # the curve's table is the figure's, not the page's
+                durability = dataclasses.replace(durability, table=())
+            stats = dataclasses.replace(stats, excluded=dict(stats.excluded), durability=durability)
+        return dataclasses.replace(
+            self,
+            rows=[],
+            stats=stats,
+            waterfall=[],  # the figure's bars; the page shows their number
+            waterfall_count=len(self.waterfall),
+            row_count=len(self.rows),
+            version=self.version_key(),
+        )
 
 
 def _version_key(pairs) -> str:
@@ -128,12 +154,13 @@ class Safety:
     by_period: list[SafetyRow]
 
 
-def safety_rates(location_ids: list[int], patient_ids: set[int] | None = None) -> Safety:
+def safety_rates(location_ids: list[int], patient_ids=None) -> Safety:
     """Adverse events (any severity; serious ones also apart) and in-session alerts per
     100 discharged sessions, in total, by the session's location and by the quarter of
     its discharge. One aggregate query whatever the number of sessions: the counts are
     grouped by (location, quarter) in the database and summed here. ``patient_ids``
-    limits it to those patients (the dashboard's protocol, condition and period filters)."""
+    limits it to those patients (ids or a subquery of them: the dashboard's protocol,
+    condition and period filters)."""
     from django.db.models.functions import TruncQuarter
 
     from ketaclinic.sessions.models import Session, Severity, Status
@@ -282,11 +309,14 @@ def build(user, filters: dict, locations: list[Location]) -> Dashboard:
 
     waterfall = [row.pct_change for row in _evaluable(main) if row.pct_change is not None]
 
+    # the patients of the main rows, as a subquery: the database joins, instead of a
+    # list of thousands of ids sent three times
+    main_patients = query.filter(instrument_id=instrument).values("patient_id")
     ideation_rows = IdeationStatus.objects.filter(
         location_id__in=location_ids, last_present_at__isnull=False
     )
     if filters.get("protocol") or filters.get("condition") or _period(filters):
-        ideation_rows = ideation_rows.filter(patient_id__in={row.patient_id for row in main})
+        ideation_rows = ideation_rows.filter(patient_id__in=main_patients)
     ever = list(ideation_rows.values_list("status", flat=True))
     ideation = cohort.Rate(sum(1 for status in ever if status == "resolved"), len(ever))
 
@@ -304,7 +334,7 @@ def build(user, filters: dict, locations: list[Location]) -> Dashboard:
         purpose=LinkPurpose.INSTRUMENT, patient__location_id__in=location_ids
     )
     if filters.get("protocol") or filters.get("condition") or _period(filters):
-        links = links.filter(patient_id__in={row.patient_id for row in main})
+        links = links.filter(patient_id__in=main_patients)
     counts = links.aggregate(
         used=Count("pk", filter=Q(used_at__isnull=False)),
         closed=Count("pk", filter=Q(used_at__isnull=False) | Q(expired_at__isnull=False)),
@@ -313,7 +343,7 @@ def build(user, filters: dict, locations: list[Location]) -> Dashboard:
 
     safety = safety_rates(
         location_ids,
-        {row.patient_id for row in main}
+        main_patients
         if filters.get("protocol") or filters.get("condition") or _period(filters)
         else None,
     )
@@ -341,6 +371,43 @@ def build(user, filters: dict, locations: list[Location]) -> Dashboard:
         course_dates=course_dates,
         notes=notes,
     )
+
+
+def generation() -> int | None:
+    """A number that changes whenever a row the dashboard reads is written (kept by
+    database triggers: outcomes migration 0003); None when the database has none."""
+    if connection.vendor == "postgresql":
+        sql = "SELECT last_value FROM outcomes_dashboard_generation"
+    elif connection.vendor == "sqlite":
+        sql = "SELECT value FROM outcomes_dashboard_generation"
+    else:  # pragma: no cover
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+def cached_build(user, filters: dict, locations: list[Location]) -> Dashboard:
+    """``build(...).slim()``, from the cache when nothing the board reads has been written
+    since (the generation), the day and the scope and filters are the same.
+
+    One query on a hit. A board built while the generation moved is not stored.
+    ``OUTCOMES_DASHBOARD_CACHE_SECONDS`` bounds how long one is kept (0: never cached)."""
+    seconds = settings.OUTCOMES_DASHBOARD_CACHE_SECONDS
+    stamp = generation() if seconds else None
+    if stamp is None:
+        return build(user, filters, locations).slim()
+    scope = ",".join(str(pk) for pk in _scope(filters, locations))
+    chosen = ";".join(f"{name}={filters[name]}" for name in sorted(filters) if filters[name])
+    text = f"{scope}|{chosen}|{timezone.localdate()}|{stamp}"
+    key = "outcomes:board:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    board = cache.get(key)
+    if board is None:
+        board = build(user, filters, locations).slim()
+        if generation() == stamp:
+            cache.set(key, board, seconds)
+    return board
 
 
 def _period(filters: dict) -> bool:

@@ -44,7 +44,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -269,26 +269,37 @@ def _refresh_first_dose(facts: PatientOutcome) -> None:
     facts.protocol_id = course.protocol_version.protocol_id if course else None
 
 
+HISTORY_RELATIONS = ("conditions", "antidepressant_trials", "other_treatments")
+
+
 def _refresh_cohort_attributes(facts: PatientOutcome) -> None:
     """Condition group, Maudsley stage and protocol: the dashboard's groupings."""
     from ketaclinic.patients.domain.history import treatment_history
 
     patient = facts.patient
+    fields = ["condition_group", "maudsley", "first_dose_at", "first_dose_source", "protocol_id"]
+    before = [getattr(facts, name) for name in fields]
     _refresh_first_dose(facts)
-    conditions = list(patient.conditions.filter(active=True))
+    # one query per relation (treatment_history reads the same three), always fresh
+    cached = getattr(patient, "_prefetched_objects_cache", {})
+    for name in HISTORY_RELATIONS:
+        cached.pop(name, None)
+    prefetch_related_objects([patient], *HISTORY_RELATIONS)
+    conditions = [c for c in patient.conditions.all() if c.active]
     primary = next((c for c in conditions if c.is_primary), conditions[0] if conditions else None)
     facts.condition_group = primary.group if primary else ""
     history = treatment_history(patient)
     facts.maudsley = history.maudsley.category if history.maudsley else ""
-    facts.save(
-        update_fields=[
-            "condition_group",
-            "maudsley",
-            "first_dose_at",
-            "first_dose_source",
-            "protocol",
-        ]
-    )
+    if [getattr(facts, name) for name in fields] != before:  # no write when unchanged
+        facts.save(
+            update_fields=[
+                "condition_group",
+                "maudsley",
+                "first_dose_at",
+                "first_dose_source",
+                "protocol",
+            ]
+        )
 
 
 def first_dose_for(facts: PatientOutcome) -> datetime | None:

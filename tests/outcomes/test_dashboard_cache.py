@@ -1,0 +1,93 @@
+"""The clinic dashboard's cache: kept while nothing it reads changes, dropped as soon as
+something does (database triggers move the generation; outcomes migration 0003)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
+
+from ketaclinic.clinic.models import Location
+from ketaclinic.outcomes.domain import dashboard
+from tests.outcomes.scores import phq9
+from tests.patients.factories import make_patient
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the triggers act at commit
+
+
+@pytest.fixture
+def caching():
+    cache.clear()
+    with override_settings(OUTCOMES_DASHBOARD_CACHE_SECONDS=300):
+        yield
+    cache.clear()
+
+
+def scored(location, name: str):
+    patient = make_patient(location, legal_last_name=name)
+    phq9(patient, 20, timezone.now() - timedelta(days=9))
+    phq9(patient, 9, timezone.now() - timedelta(days=2))
+    return patient
+
+
+def test_generation_moves_when_a_summary_is_written(riverside):
+    before = dashboard.generation()
+
+    scored(riverside, "Hart")
+
+    assert dashboard.generation() != before
+
+
+def test_a_second_look_is_one_query(caching, director, riverside):
+    scored(riverside, "Hart")
+    locations = [riverside]
+    dashboard.cached_build(director, {}, locations)
+
+    with CaptureQueriesContext(connection) as queries:
+        board = dashboard.cached_build(director, {}, locations)
+
+    assert (len(queries.captured_queries), board.row_count) == (1, 1)
+
+
+def test_a_new_score_shows_at_once(caching, director, riverside):
+    scored(riverside, "Hart")
+    first = dashboard.cached_build(director, {}, [riverside])
+
+    scored(riverside, "Okafor")
+    second = dashboard.cached_build(director, {}, [riverside])
+
+    assert (first.row_count, second.row_count) == (1, 2)
+
+
+def test_a_renamed_location_shows_at_once(caching, director, riverside):
+    scored(riverside, "Hart")
+    dashboard.cached_build(director, {}, [riverside])
+
+    Location.objects.filter(pk=riverside.pk).update(name="Riverside North")
+    board = dashboard.cached_build(director, {}, [riverside])
+
+    assert [row.label for row in board.groups["Location"]] == ["Riverside North"]
+
+
+def test_filters_and_scope_are_cached_apart(caching, director, riverside, hillcrest):
+    scored(riverside, "Hart")
+    scored(hillcrest, "Okafor")
+
+    both = dashboard.cached_build(director, {}, [riverside, hillcrest])
+    one = dashboard.cached_build(director, {"location": riverside.pk}, [riverside, hillcrest])
+
+    assert (both.row_count, one.row_count) == (2, 1)
+
+
+def test_nothing_is_cached_when_switched_off(director, riverside):
+    scored(riverside, "Hart")
+    dashboard.cached_build(director, {}, [riverside])
+
+    with CaptureQueriesContext(connection) as queries:
+        dashboard.cached_build(director, {}, [riverside])
+
+    assert len(queries.captured_queries) > 1
