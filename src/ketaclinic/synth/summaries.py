@@ -19,12 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from ketaclinic.measures.instruments import load
 from ketaclinic.outcomes import metrics
-from ketaclinic.outcomes.domain.summaries import (
-    DAY1_SCHEDULE,
-    DISCHARGE_SCHEDULE,
-    SCORE_LIMIT,
-    early_scores,
-)
+from ketaclinic.outcomes.domain.summaries import SCORE_LIMIT, summary_values
 from ketaclinic.outcomes.models import FirstDoseSource
 
 
@@ -129,28 +124,9 @@ def outcome_rows(facts: PatientFacts, now: datetime) -> tuple[dict, list[dict], 
     return outcome, summaries, ideation
 
 
-def _exclusion(summary: metrics.OutcomeSummary) -> str:
-    if summary.baseline is None:
-        return "no baseline"
-    if summary.baseline_at is None:
-        return "baseline date unknown"
-    if not metrics.baseline_in_window(summary, settings.OUTCOMES_BASELINE_WINDOW_DAYS):
-        return "baseline outside the window"
-    if not metrics.eligible_for_stats(summary.instrument, summary.baseline):
-        return "below the gate"
-    return ""
-
-
-def _early(prefix: str, found, instrument, baseline) -> dict:
-    moment, score = found if found else (None, None)
-    return {
-        f"{prefix}_score": score,
-        f"{prefix}_at": moment,
-        f"{prefix}_responded": instrument.is_response(baseline, score),
-    }
-
-
 def _summary(facts, outcome, instrument_id, instrument, rescues, last_induction, now) -> dict:
+    """The OutcomeSummary row, computed by the same pure function as
+    ``outcomes.domain.summaries.summarise`` (the newest ``SCORE_LIMIT`` scores)."""
     rows = sorted(
         (
             (s.pk, s.at, float(s.total), s.schedule)
@@ -158,33 +134,7 @@ def _summary(facts, outcome, instrument_id, instrument, rescues, last_induction,
             if s.instrument == instrument_id and s.valid and s.total is not None
         ),
         key=lambda row: (row[1], row[0]),
-    )[:SCORE_LIMIT]
-    scores = [(moment, total) for _pk, moment, total, _s in rows]
-    first_dose = outcome["first_dose_at"]
-    baseline_pk = None
-    if first_dose is None:
-        baseline_pk, baseline_at, baseline, _s = rows[0]
-        first_dose = baseline_at
-    else:
-        found = metrics.baseline_from(scores, first_dose, settings.OUTCOMES_BASELINE_WINDOW_DAYS)
-        baseline_at, baseline = found if found else (None, None)
-        if found:
-            baseline_pk = [pk for pk, moment, _t, _s in rows if moment == baseline_at][-1]
-    early = early_scores(rows, first_dose)
-    if last_induction is not None and last_induction < first_dose:
-        last_induction = None
-    summary = metrics.summarize(
-        instrument_id,
-        baseline,
-        first_dose,
-        scores,
-        settings.OUTCOMES_RELAPSE_CONSECUTIVE,
-        [m for m in (parse_datetime(v) for v in rescues) if m is not None],
-        last_induction_at=last_induction,
-        baseline_at=baseline_at,
-    )
-    reason = _exclusion(summary)
-    durability = summary.durability
+    )[-SCORE_LIMIT:]
     return {
         "patient_id": facts.patient_id,
         "instrument_id": instrument_id,
@@ -192,31 +142,15 @@ def _summary(facts, outcome, instrument_id, instrument, rescues, last_induction,
         "protocol_id": facts.protocol_id,
         "condition_group": facts.condition_group,
         "maudsley": facts.maudsley,
-        "first_dose_at": first_dose,
         "first_dose_source": outcome["first_dose_source"],
-        "baseline": summary.baseline,
-        "baseline_at": summary.baseline_at,
-        "baseline_response_id": baseline_pk,
-        "latest": summary.latest,
-        "latest_at": summary.latest_at,
-        "measurements": summary.measurements,
-        "change": summary.change,
-        "pct_change": summary.pct_change,
-        "response_line": summary.response_line,
-        "responded_at": summary.responded_at,
-        "hours_to_response": summary.hours_to_response,
-        "remitted_at": summary.remitted_at,
-        "relapsed_at": summary.relapsed_at,
-        "relapse_cause": summary.relapse_cause or "",
-        "durability_days": durability.days if durability else None,
-        "durability_event": durability.event_observed if durability else None,
-        "durability_start": durability.start if durability else None,
-        "durability_end": durability.end if durability else None,
-        "eligible_for_stats": reason == "",
-        "ineligible_reason": reason,
-        "notes": list(summary.notes),
-        **_early("discharge", early[DISCHARGE_SCHEDULE], instrument, summary.baseline),
-        **_early("day1", early[DAY1_SCHEDULE], instrument, summary.baseline),
+        **summary_values(
+            instrument_id,
+            rows,
+            first_dose=outcome["first_dose_at"],
+            rescue_sessions=rescues,
+            last_induction=last_induction,
+            instrument=instrument,
+        ),
         "data_version": 1,
         "updated_at": now,
     }

@@ -346,7 +346,7 @@ def early_scores(
     return found
 
 
-def _exclusion(summary: metrics.OutcomeSummary) -> str:
+def exclusion_reason(summary: metrics.OutcomeSummary) -> str:
     """Why a summary is left out of the clinic's response and remission figures
     (the reasons of ``cohort.cohort_stats``), "" when it counts."""
     if summary.baseline is None:
@@ -368,8 +368,49 @@ def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | Non
             patient_id=facts.patient_id, instrument_id=instrument_id
         ).delete()
         return None
+    values = {
+        "location_id": facts.patient.location_id,
+        "protocol_id": facts.protocol_id,
+        "condition_group": facts.condition_group,
+        "maudsley": facts.maudsley,
+        "first_dose_source": facts.first_dose_source,
+        **summary_values(
+            instrument_id,
+            rows,
+            first_dose=first_dose_for(facts),
+            rescue_sessions=facts.rescue_sessions or [],
+            last_induction=facts.last_induction_at,
+        ),
+        "updated_at": timezone.now(),
+    }
+    stored, made = OutcomeSummary.objects.get_or_create(
+        patient_id=facts.patient_id, instrument_id=instrument_id, defaults=values
+    )
+    if not made:
+        for key, value in values.items():
+            setattr(stored, key, value)
+        stored.data_version = F("data_version") + 1
+        stored.save()
+        stored.refresh_from_db(fields=["data_version"])
+    return stored
+
+
+def summary_values(
+    instrument_id: str,
+    rows: Sequence[tuple[int, datetime, float, str | None]],
+    *,
+    first_dose: datetime | None,
+    rescue_sessions: Sequence[str],
+    last_induction: datetime | None,
+    instrument=None,
+) -> dict:
+    """The measured fields of one (patient, instrument) summary from the patient's valid
+    scores (``rows``: pk, time, total, schedule; oldest first; not empty). No query: the
+    summaries here and the synthetic network (``ketaclinic.synth``) both use it.
+
+    ``first_dose`` None is the interim rule (the first valid response is the baseline);
+    ``rescue_sessions`` are ISO times of rescue sessions (``PatientOutcome``)."""
     scores = [(moment, total) for _pk, moment, total, _schedule in rows]
-    first_dose = first_dose_for(facts)
     baseline_pk = None
     if first_dose is None:  # interim rule: the first valid response
         baseline_pk, baseline_at, baseline, _schedule = rows[0]
@@ -380,12 +421,10 @@ def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | Non
         if found:
             baseline_pk = [pk for pk, moment, _t, _s in rows if moment == baseline_at][-1]
     early = early_scores(rows, first_dose)
-    instrument = load(instrument_id)
-    last_induction = facts.last_induction_at
+    instrument = instrument or load(instrument_id)
     if last_induction is not None and last_induction < first_dose:
         last_induction = None
-    rescues = [parse_datetime(value) for value in facts.rescue_sessions or []]
-    notes: list[str] = []
+    rescues = [parse_datetime(value) for value in rescue_sessions]
     summary = metrics.summarize(
         instrument_id,
         baseline,
@@ -396,16 +435,10 @@ def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | Non
         last_induction_at=last_induction,
         baseline_at=baseline_at,
     )
-    notes.extend(summary.notes)
-    reason = _exclusion(summary)
+    reason = exclusion_reason(summary)
     durability = summary.durability
-    values = {
-        "location_id": facts.patient.location_id,
-        "protocol_id": facts.protocol_id,
-        "condition_group": facts.condition_group,
-        "maudsley": facts.maudsley,
+    return {
         "first_dose_at": first_dose,
-        "first_dose_source": facts.first_dose_source,
         "baseline": summary.baseline,
         "baseline_at": summary.baseline_at,
         "baseline_response_id": baseline_pk,
@@ -426,21 +459,10 @@ def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | Non
         "durability_end": durability.end if durability else None,
         "eligible_for_stats": reason == "",
         "ineligible_reason": reason,
-        "notes": notes,
+        "notes": list(summary.notes),
         **_early_values("discharge", early[DISCHARGE_SCHEDULE], instrument, summary.baseline),
         **_early_values("day1", early[DAY1_SCHEDULE], instrument, summary.baseline),
-        "updated_at": timezone.now(),
     }
-    stored, made = OutcomeSummary.objects.get_or_create(
-        patient_id=facts.patient_id, instrument_id=instrument_id, defaults=values
-    )
-    if not made:
-        for key, value in values.items():
-            setattr(stored, key, value)
-        stored.data_version = F("data_version") + 1
-        stored.save()
-        stored.refresh_from_db(fields=["data_version"])
-    return stored
 
 
 def _early_values(prefix: str, found, instrument, baseline) -> dict:
