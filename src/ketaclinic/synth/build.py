@@ -48,6 +48,7 @@ from ketaclinic.measures.models import Assignment, Response, ResponseLink
 from ketaclinic.outcomes.models import IdeationStatus, OutcomeSummary, PatientOutcome
 from ketaclinic.patients.domain.parsing import months_between
 from ketaclinic.patients.models import (
+    HISTORY_QUESTIONS,
     AntidepressantTrial,
     Condition,
     MedicalHistory,
@@ -140,32 +141,8 @@ BLOCKS = {
 BYTES_PER_PATIENT = 120_000
 STAFF_PASSWORD = "synth-staff-2026"  # noqa: S105 - synthetic staff, documented in docs/synthetic-network.md
 SEVERITY_CODES = {"depression": "severe", "bipolar": "severe", "ptsd": "moderate"}
-HISTORY_FIELDS = (
-    "hypertension",
-    "aneurysmal_vascular_disease",
-    "arteriovenous_malformation",
-    "intracerebral_haemorrhage_history",
-    "ketamine_hypersensitivity",
-    "psychotic_disorder",
-    "poorly_controlled_psychosis",
-    "active_substance_use_disorder",
-    "prior_ketamine_misuse",
-    "recent_myocardial_infarction",
-    "heart_failure",
-    "other_cardiac_disease",
-    "poorly_controlled_cardiovascular_disease",
-    "severe_hepatic_impairment",
-    "moderate_hepatic_impairment",
-    "raised_intracranial_pressure",
-    "raised_intraocular_pressure",
-    "uncontrolled_hyperthyroidism",
-    "bipolar_disorder",
-    "on_mood_stabiliser",
-    "lower_urinary_tract_symptoms",
-    "pregnant",
-    "breastfeeding",
-    "alcohol_use",
-)
+# Every yes/no question of the medical history (the patients app's list).
+HISTORY_FIELDS = tuple(name for name, _question in HISTORY_QUESTIONS)
 EXCLUSIONS = ("active_substance_use_disorder", "psychotic_disorder", "prior_ketamine_misuse")
 DISCHARGE_SENTENCES = (
     ("vitals_in_range", "The latest vital signs are within the discharge limits."),
