@@ -140,6 +140,9 @@ TEMPLATES = [
         },
     },
 ]
+# Django's widget HTML written in Python instead of one template include per <input> and
+# per <option> (a third of a form-heavy page's time); see ketaclinic/formrender.py.
+FORM_RENDERER = "ketaclinic.formrender.FastRenderer"
 
 # --- database ---------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -18,4 +18,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": None}  # in memory
 ACCOUNT_RATE_LIMITS = False
 DEBUG = False
+# every widget any test renders is compared with Django's own template output
+FORM_RENDERER = "ketaclinic.formrender.VerifyingRenderer"
 SAFETY_SECOND_CHANNEL = "ketaclinic.safety.channels.MemoryChannel"  # never write to var/

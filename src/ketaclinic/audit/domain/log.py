@@ -10,7 +10,7 @@ the caller fails too, so no patient data is shown (or changed) without a trace.
 That is the HIPAA-safe choice (45 CFR 164.312(b)); the price is that a broken audit
 table takes the staff screens down with it, which is what we want to notice.
 
-Each entry is one INSERT in its own short ``atomic`` block: a request only ever
+Each entry is one INSERT, its own transaction in autocommit mode: a request only ever
 appends, never reads or locks the chain, so concurrent readers do not queue behind
 each other (on SQLite the write lock is held for that one INSERT only). When the
 caller is already inside a transaction, the entry commits or rolls back with it.
@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.http import HttpRequest
 
 from ketaclinic.audit.models import AccessLog, Action
@@ -152,10 +152,10 @@ def record(
         values["ip"] = client_ip(request)
         values["user_agent"] = _text(request.META.get("HTTP_USER_AGENT"), 400)
         values["path"] = _text(request.path, 500)
-    # savepoint=False: one INSERT needs no savepoint; outside a transaction this block
-    # is its own short transaction, inside one the entry shares the caller's fate.
-    with transaction.atomic(savepoint=False):
-        return AccessLog.objects.create(**values)
+    # One INSERT with no signal receivers: outside a transaction (autocommit) it is its
+    # own transaction, committed before the page is sent, without the BEGIN and COMMIT
+    # round trips of an atomic block; inside one the entry shares the caller's fate.
+    return AccessLog.objects.create(**values)
 
 
 def action_for_method(method: str) -> str:
