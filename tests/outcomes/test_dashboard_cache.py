@@ -91,3 +91,44 @@ def test_nothing_is_cached_when_switched_off(director, riverside):
         dashboard.cached_build(director, {}, [riverside])
 
     assert len(queries.captured_queries) > 1
+
+
+# -- the page: the board's HTML is cached under the same key ----------------------------
+
+
+def test_the_page_renders_a_board_once_and_shows_a_change_at_once(
+    caching, client_for, director, riverside, monkeypatch
+):
+    from django.urls import reverse
+
+    scored(riverside, "Hart")
+    client = client_for(director)
+    url = reverse("backoffice:outcomes-dashboard")
+    first = client.get(url)
+    assert "1 patient with a summary" in first.content.decode()
+
+    def no_board(*args, **kwargs):
+        raise AssertionError("the board was read again although its HTML is cached")
+
+    monkeypatch.setattr(dashboard, "board_for", no_board)
+    again = client.get(url)
+    assert again.content.decode().count("1 patient with a summary") == 1
+    monkeypatch.undo()
+
+    scored(riverside, "Okafor")  # the generation moves: the cached HTML is not used
+    after = client.get(url)
+    assert "2 patients with a summary" in after.content.decode()
+
+
+def test_each_query_string_has_its_own_board_html(caching, client_for, director, riverside):
+    from django.urls import reverse
+
+    scored(riverside, "Hart")
+    client = client_for(director)
+    url = reverse("backoffice:outcomes-dashboard")
+    plain = client.get(url).content.decode()
+    filtered = client.get(url, {"location": riverside.pk}).content.decode()
+
+    # the figures' links carry the query string of the page they were rendered for
+    assert f"location={riverside.pk}" in filtered
+    assert f"location={riverside.pk}" not in plain

@@ -8,10 +8,14 @@ forbids inline ones), cached per data version.
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -145,25 +149,48 @@ def _filters(request: HttpRequest):
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, filters, locations = _filters(request)
     status = 400 if form.is_bound and not form.is_valid() else 200
-    board = dashboards.cached_build(request.user, filters, locations)
     query = request.GET.urlencode() if status != 400 else ""
     context = {
         "form": form,
-        "board": board,
-        "caveat": CAVEAT,
-        "query": query,
         "locations": locations,
         "can_export_research": request.user.has_perm("outcomes.export_research"),
-        "safety_groups": [
-            ("Location", board.safety.by_location),
-            ("Period of the session", board.safety.by_period),
-        ],
-        "sees_all": len(locations) == 0 or request.user.sees_all_locations,
-        # the thresholds named in the page, from the instruments' definitions
-        "who5_meaningful": shipped_definition(dashboards.WHO5).outcomes.meaningful_change,
-        "peg_response": shipped_definition(dashboards.PEG).outcomes.response,
+        "board_html": _board_html(request, filters, locations, query),
     }
     return render(request, "backoffice/outcomes/dashboard.html", context, status=status)
+
+
+def _board_html(request: HttpRequest, filters: dict, locations, query: str) -> str:
+    """The board's part of the page (everything below the filters), rendered once per
+    board and query string: the same for everyone who sees the same scope and filters,
+    so it is cached under the board's own key (the generation), and a page whose board
+    has not changed renders only its frame (one cache read, no template work that grows
+    with the number of locations)."""
+    keyed = dashboards.board_key(filters, locations)
+    html_key = None
+    if keyed is not None:
+        html_key = f"{keyed.key}:html:{hashlib.sha256(query.encode()).hexdigest()[:16]}"
+        html = cache.get(html_key)
+        if html is not None:
+            return html
+    board = dashboards.board_for(request.user, filters, locations, keyed)
+    html = render_to_string(
+        "backoffice/outcomes/_board.html",
+        {
+            "board": board,
+            "caveat": CAVEAT,
+            "query": query,
+            "safety_groups": [
+                ("Location", board.safety.by_location),
+                ("Period of the session", board.safety.by_period),
+            ],
+            # the thresholds named in the page, from the instruments' definitions
+            "who5_meaningful": shipped_definition(dashboards.WHO5).outcomes.meaningful_change,
+            "peg_response": shipped_definition(dashboards.PEG).outcomes.response,
+        },
+    )
+    if html_key is not None and keyed.current():
+        cache.set(html_key, html, settings.OUTCOMES_DASHBOARD_CACHE_SECONDS)
+    return html
 
 
 def _dashboard_figure(request: HttpRequest, kind: str) -> HttpResponse:

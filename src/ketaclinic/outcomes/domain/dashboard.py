@@ -388,25 +388,50 @@ def generation() -> int | None:
     return int(row[0]) if row else None
 
 
+@dataclass(frozen=True)
+class BoardKey:
+    """Where the board for a scope, filters and day is cached, as of one generation."""
+
+    key: str
+    stamp: int
+
+    def current(self) -> bool:
+        """Nothing the board reads has been written since the key was taken."""
+        return generation() == self.stamp
+
+
+def board_key(filters: dict, locations: list[Location]) -> BoardKey | None:
+    """The cache key of the board for this scope and these filters, today, at the
+    current generation (one query); None when ``OUTCOMES_DASHBOARD_CACHE_SECONDS`` is 0
+    or the database keeps no generation."""
+    seconds = settings.OUTCOMES_DASHBOARD_CACHE_SECONDS
+    stamp = generation() if seconds else None
+    if stamp is None:
+        return None
+    scope = ",".join(str(pk) for pk in _scope(filters, locations))
+    chosen = ";".join(f"{name}={filters[name]}" for name in sorted(filters) if filters[name])
+    text = f"{scope}|{chosen}|{timezone.localdate()}|{stamp}"
+    return BoardKey("outcomes:board:" + hashlib.sha256(text.encode()).hexdigest()[:32], stamp)
+
+
 def cached_build(user, filters: dict, locations: list[Location]) -> Dashboard:
     """``build(...).slim()``, from the cache when nothing the board reads has been written
     since (the generation), the day and the scope and filters are the same.
 
     One query on a hit. A board built while the generation moved is not stored.
     ``OUTCOMES_DASHBOARD_CACHE_SECONDS`` bounds how long one is kept (0: never cached)."""
-    seconds = settings.OUTCOMES_DASHBOARD_CACHE_SECONDS
-    stamp = generation() if seconds else None
-    if stamp is None:
+    return board_for(user, filters, locations, board_key(filters, locations))
+
+
+def board_for(user, filters: dict, locations: list[Location], keyed: BoardKey | None) -> Dashboard:
+    """``cached_build`` with the key already taken (``board_key``; None: not cached)."""
+    if keyed is None:
         return build(user, filters, locations).slim()
-    scope = ",".join(str(pk) for pk in _scope(filters, locations))
-    chosen = ";".join(f"{name}={filters[name]}" for name in sorted(filters) if filters[name])
-    text = f"{scope}|{chosen}|{timezone.localdate()}|{stamp}"
-    key = "outcomes:board:" + hashlib.sha256(text.encode()).hexdigest()[:32]
-    board = cache.get(key)
+    board = cache.get(keyed.key)
     if board is None:
         board = build(user, filters, locations).slim()
-        if generation() == stamp:
-            cache.set(key, board, seconds)
+        if keyed.current():
+            cache.set(keyed.key, board, settings.OUTCOMES_DASHBOARD_CACHE_SECONDS)
     return board
 
 
