@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from ketaclinic.accounts.roles import ALL_LOCATION_ROLES
@@ -234,7 +234,9 @@ def scoped_summaries(user, filters: dict, location_ids: list[int]):
     instrument = filters.get("instrument") or MAIN_INSTRUMENTS[0]
     rows = OutcomeSummary.objects.filter(
         instrument_id__in=[instrument, WHO5, PEG], location_id__in=location_ids
-    ).select_related("location", "protocol")
+    ).annotate(  # the group labels, joined in the same query (no Location/Protocol objects)
+        location_name=F("location__name"), protocol_name=F("protocol__name")
+    )
     if filters.get("location"):
         rows = rows.filter(location_id=filters["location"])
     if filters.get("protocol"):
@@ -291,8 +293,8 @@ def build(user, filters: dict, locations: list[Location]) -> Dashboard:
 
     groups: dict[str, list[GroupRow]] = {}
     dimensions = {
-        "Location": lambda row: row.location.name if row.location else "none",
-        "Protocol": lambda row: row.protocol.name if row.protocol else "no course yet",
+        "Location": lambda row: row.location_name if row.location_id else "none",
+        "Protocol": lambda row: row.protocol_name if row.protocol_id else "no course yet",
         "Condition": lambda row: GROUP_LABELS.get(row.condition_group, "not recorded"),
         "Treatment resistance (Maudsley)": lambda row: MAUDSLEY_LABELS.get(
             row.maudsley, "not staged"
