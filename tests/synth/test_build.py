@@ -92,6 +92,18 @@ def test_synth_sessions_close_as_the_domain_would():
         assert not decided or not current_decision(patient).out_of_date
 
 
+def test_synth_patients_have_names_from_the_name_lists():
+    # a completed course once overwrote the last name with the last session's time
+    from ketaclinic.synth import distributions as dist
+
+    call_command("synth", patients=30, seed=7)
+
+    for patient in Patient.objects.all():
+        assert patient.legal_first_name in dist.FIRST_NAMES
+        assert patient.legal_last_name in dist.LAST_NAMES
+        assert patient.emergency_contact_name.split(" ")[-1] == patient.legal_last_name
+
+
 def test_synth_raises_ideation_alerts_for_some_patients():
     call_command("synth", patients=30, seed=5)
 

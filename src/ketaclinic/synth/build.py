@@ -822,12 +822,12 @@ class Builder:
             name = self.protocols[slug].name
             status_path.append(("in_treatment", f"Course started: {name}", started))
             if self._course_status == "completed":
-                last = sessions_made[-1].at if sessions_made else started
+                last_session_at = sessions_made[-1].at if sessions_made else started
                 status_path.append(
                     (
-                        "maintenance" if (self.now - last).days < 60 else "discharged",
+                        "maintenance" if (self.now - last_session_at).days < 60 else "discharged",
                         "Course completed (synthetic record)",
-                        last + timedelta(hours=4),
+                        last_session_at + timedelta(hours=4),
                     )
                 )
         previous = ""
