@@ -132,3 +132,29 @@ def test_each_query_string_has_its_own_board_html(caching, client_for, director,
     # the figures' links carry the query string of the page they were rendered for
     assert f"location={riverside.pk}" in filtered
     assert f"location={riverside.pk}" not in plain
+
+
+def test_a_figure_is_keyed_by_the_generation_not_by_every_summary(
+    caching, client_for, director, riverside, monkeypatch
+):
+    from django.urls import reverse
+
+    scored(riverside, "Hart")
+    client = client_for(director)
+    url = reverse("backoffice:outcomes-waterfall")
+    first = client.get(url)
+    assert first.status_code == 200
+
+    def no_versions(*args, **kwargs):
+        raise AssertionError("the figure read every summary's version for its key")
+
+    monkeypatch.setattr(dashboard, "version_key", no_versions)
+    built = []
+    real_build = dashboard.build
+    monkeypatch.setattr(dashboard, "build", lambda *a, **k: built.append(1) or real_build(*a, **k))
+    assert client.get(url).content == first.content
+    assert built == []  # a hit: nothing changed
+
+    scored(riverside, "Okafor")  # the generation moves: the figure is drawn again
+    assert client.get(url).status_code == 200
+    assert built == [1]

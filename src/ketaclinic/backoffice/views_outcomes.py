@@ -196,7 +196,13 @@ def _board_html(request: HttpRequest, filters: dict, locations, query: str) -> s
 def _dashboard_figure(request: HttpRequest, kind: str) -> HttpResponse:
     _form, filters, locations = _filters(request)
     scope = ",".join(str(location.pk) for location in locations)
-    version = dashboards.version_key(request.user, filters, locations)
+    # The board's generation key when the dashboard cache is on (one small query);
+    # otherwise the versions of every summary in scope (a query as large as the cohort).
+    keyed = dashboards.board_key(filters, locations)
+    if keyed is not None:
+        version = keyed.key
+    else:
+        version = dashboards.version_key(request.user, filters, locations)
     key = f"outcomes:{kind}:{scope}:{request.GET.urlencode()}:{version}"
     content = cache.get(key)
     if content is None:
@@ -205,7 +211,8 @@ def _dashboard_figure(request: HttpRequest, kind: str) -> HttpResponse:
             content = plots.km_svg(board.stats.durability if board.stats else None)
         else:
             content = plots.waterfall_svg(board.waterfall, response_pct=board.response_pct)
-        cache.set(key, content, FIGURE_SECONDS)
+        if keyed is None or keyed.current():
+            cache.set(key, content, FIGURE_SECONDS)
     return _svg(content)
 
 
