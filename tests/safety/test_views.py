@@ -168,6 +168,83 @@ def test_inbox_query_count_does_not_grow(client_for, patient, nurse, count):
     assert len(queries) == 10
 
 
+def _inbox_order_key(alert):
+    return (alert.tier_rank, -alert.created_at.timestamp(), -alert.pk)
+
+
+@pytest.mark.parametrize("count", [2, 7])
+def test_inbox_query_count_and_order_hold_across_pages(
+    client_for, patient, nurse, prescriber, monkeypatch, count
+):
+    """More open alerts than one page: the count is exact, the same number of queries
+    at every size, and the pages together are every open alert in the inbox's order
+    (ties on created_at broken by newest id), with no closed alert among them."""
+    from ketaclinic.backoffice import views_safety
+
+    monkeypatch.setattr(views_safety, "PAGE_SIZE", 3)
+    now = timezone.now()
+    tiers = [Tier.ROUTINE, Tier.URGENT, Tier.SAME_DAY]
+    raised = [
+        raise_one(patient, f"p{n}", tiers[n % 3], now - timedelta(minutes=n // 2))
+        for n in range(count)
+    ]
+    acknowledged = raised[0]
+    domain.acknowledge(acknowledged, prescriber)
+    closed = raise_one(patient, "closed", Tier.URGENT, now)
+    domain.close_alert(closed, prescriber, Action.CALLED_PATIENT, "", closed.version)
+    client = client_for(nurse)
+    inbox = reverse("backoffice:safety-inbox")
+    client.get(inbox)
+
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(inbox)
+    first_page_queries = len(queries)  # read now: the next request empties the log
+    pages = [first]
+    while pages[-1].context["page"].has_next():
+        pages.append(client.get(inbox, {"page": pages[-1].context["page"].next_page_number()}))
+
+    # as in test_inbox_query_count_does_not_grow: the rows' people and states are read
+    # in the one query for the page's alerts (no deferred column is read per row)
+    assert first_page_queries == 10
+    assert f"{count} open alerts." in first.content.decode()
+    shown = [alert.pk for page in pages for alert in page.context["alerts"]]
+    expected = sorted(Alert.objects.filter(pk__in=[a.pk for a in raised]), key=_inbox_order_key)
+    assert shown == [alert.pk for alert in expected]
+    assert closed.pk not in shown
+    for page in pages:
+        body = page.content.decode()
+        for alert in page.context["alerts"]:
+            assert f'<a href="{reverse("backoffice:safety-alert", args=[alert.pk])}">' in body
+    assert f"Acknowledged by {prescriber}" in "".join(page.content.decode() for page in pages)
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_inbox_of_every_state_query_count_does_not_grow(
+    client_for, patient, nurse, prescriber, count
+):
+    """Closed and acknowledged rows show who acted and what was done, with no query
+    per row."""
+    for number in range(count):
+        alert = raise_one(patient, f"k{number}")
+        if number % 2:
+            domain.acknowledge(alert, prescriber)
+        else:
+            domain.close_alert(alert, prescriber, Action.CALLED_PATIENT, "", alert.version)
+    client = client_for(nurse)
+    url = reverse("backoffice:safety-inbox")
+    client.get(url, {"state": "all"})
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"state": "all"})
+
+    assert len(response.context["alerts"]) == count
+    body = response.content.decode()
+    assert f"Closed by {prescriber} (called the patient)" in body
+    assert (f"Acknowledged by {prescriber}" in body) == (count > 1)
+    assert patient.display_name in body
+    assert len(queries) == 10
+
+
 @pytest.mark.parametrize("levels", [0, 2])
 def test_detail_query_count_does_not_grow(client_for, patient, shift, nurse, director, levels):
     alert = raise_one(patient, now=timezone.now() - timedelta(hours=1))

@@ -4,6 +4,7 @@ attachments. Every view passes ``staff_view`` (permission check and access log).
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,12 +12,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -39,7 +41,11 @@ from ketaclinic.patients.domain.coding import GROUP_LABELS, coded_conditions, me
 from ketaclinic.patients.domain.errors import AlreadyAPatient, PatientError, StaleRecord
 from ketaclinic.patients.domain.history import treatment_history
 from ketaclinic.patients.domain.portal_access import PortalAccessRefused, grant_portal_access
-from ketaclinic.patients.domain.queries import patients_for, search_patients
+from ketaclinic.patients.domain.queries import (
+    in_order_after_matching,
+    patients_for,
+    search_patients,
+)
 from ketaclinic.patients.domain.sniffing import JPEG, PNG
 from ketaclinic.patients.domain.status import timeline
 from ketaclinic.patients.models import (
@@ -56,6 +62,10 @@ from ketaclinic.screening.domain.decisions import current_decision
 from ketaclinic.screening.engine import adequacy
 
 PAGE_SIZE = 50
+# The patient list counts at most this many matches (one more tells "more than"): an
+# exact count reads every match, 100,000 rows for the unfiltered list of a network.
+PATIENT_COUNT_BOUND = 500
+MAX_PAGE = 1_000_000  # any further is no page (and no OFFSET beyond PostgreSQL's bigint)
 INLINE_TYPES = frozenset({PNG, JPEG})  # PDFs are downloaded, never rendered in our origin
 
 
@@ -128,6 +138,85 @@ def _scope_ids(user):
 # --- list ---------------------------------------------------------------------------
 
 
+class BoundedPage(Page):
+    """A page of a list counted only up to its bound: whether a next page exists is
+    known from one row read beyond the page, not from the number of pages."""
+
+    def __init__(self, object_list, number, paginator, *, has_next: bool):
+        super().__init__(object_list, number, paginator)
+        self._has_next = has_next
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+
+class BoundedPaginator(Paginator):
+    """``Paginator`` whose count reads at most ``bound + 1`` rows (a sub-query with a
+    LIMIT), so the cost of counting does not grow with the number of matches.
+
+    Up to ``bound`` matches it is Django's paginator (exact count, "page x of y"). Over
+    the bound, ``over_bound`` is true, the number of pages is unknown (None), and each
+    page reads one row more than it shows to know whether there is a next one: Previous
+    and Next keep working past the bound. Same number of queries either way: the
+    bounded count and the page (with its prefetches); only a page asked for past the
+    end of an uncounted list costs one more (it reads nothing, then page 1 is shown)."""
+
+    def __init__(self, object_list, per_page, bound: int):
+        super().__init__(object_list, per_page)
+        self.bound = bound
+
+    @cached_property
+    def count(self) -> int:
+        """The number of rows, or ``bound + 1`` when there are more than ``bound``."""
+        return self.object_list.order_by()[: self.bound + 1].count()
+
+    @property
+    def over_bound(self) -> bool:
+        return self.count > self.bound
+
+    @cached_property
+    def num_pages(self) -> int | None:  # type: ignore[override]
+        if self.over_bound:
+            return None
+        return math.ceil(max(1, self.count) / self.per_page)
+
+    def validate_number(self, number):
+        if not self.over_bound:
+            return super().validate_number(number)
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        if number > MAX_PAGE:
+            raise EmptyPage(self.error_messages["no_results"])
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if not self.over_bound:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        return BoundedPage(rows[: self.per_page], number, self, has_next=len(rows) > self.per_page)
+
+    def get_page(self, number):
+        """A valid page whatever ``number`` is: page 1 for a non-number, and for a page
+        past the end the last page when the count is exact, else page 1 (the last page
+        of an uncounted list is not known without reading up to it)."""
+        try:
+            return self.page(number)
+        except PageNotAnInteger:
+            return self.page(1)
+        except EmptyPage:
+            return self.page(1 if self.over_bound else self.num_pages)
+
+
 @require_GET
 @staff_view("patients.view_patient_list", audit_object_type="patients.patient")
 def patient_list(request: HttpRequest) -> HttpResponse:
@@ -139,7 +228,10 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         status=filters.get("status", ""),
         condition_group=filters.get("condition", ""),
     )
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = BoundedPaginator(queryset, PAGE_SIZE, PATIENT_COUNT_BOUND)
+    if not paginator.over_bound:  # few matches, whatever the search: find, then sort
+        paginator.object_list = in_order_after_matching(queryset)
+    page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     template = (

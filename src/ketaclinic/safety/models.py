@@ -95,6 +95,17 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["closed_at", "tier_rank", "created_at"], name="alert_inbox_idx"),
             models.Index(fields=["escalate_at"], name="alert_escalate_idx"),
+            # The open alerts in the inbox's order, and only those: the inbox's count and
+            # its page of ids read this small index (index-only on PostgreSQL) however
+            # many alerts were ever closed, and the page stops after its LIMIT instead of
+            # sorting every open alert. ``patient`` and ``tier`` ride along (PostgreSQL
+            # INCLUDE) for the location-scoped inbox and the nav's urgent badge.
+            models.Index(
+                fields=["tier_rank", "-created_at", "-id"],
+                include=["patient", "tier"],
+                condition=models.Q(closed_at__isnull=True),
+                name="alert_open_inbox_idx",
+            ),
         ]
 
     def __str__(self) -> str:

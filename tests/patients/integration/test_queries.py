@@ -3,9 +3,15 @@
 from datetime import date
 
 import pytest
+from django.db import connection
 
 from ketaclinic.patients.domain import records
-from ketaclinic.patients.domain.queries import patients_for, search_patients
+from ketaclinic.patients.domain.queries import (
+    NameText,
+    in_order_after_matching,
+    patients_for,
+    search_patients,
+)
 from ketaclinic.patients.domain.status import set_status
 from ketaclinic.patients.models import Patient
 from tests.patients.factories import make_patient
@@ -90,3 +96,82 @@ def test_search_results_carry_their_active_conditions(people):
     robin = search_patients(Patient.objects.all(), q="robin").get()
 
     assert [c.code for c in robin.active_conditions] == ["F33.2"]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("bin art", ["Robin"]),  # parts of two names
+        ("sammy lee", ["Sam"]),  # preferred and legal names
+        ("SAM LEE sammy", ["Sam"]),
+        ("robinhart", []),  # a word is never matched across two names
+        ("n h", ["Robin"]),  # "n" of Robin and "h" of Hart, each in a name
+        ("robin lee", []),  # every word must match
+        ("%", []),  # LIKE wildcards are searched as text
+        ("r_bin", []),
+    ],
+)
+def test_search_every_word_is_part_of_some_name(people, q, expected):
+    assert names(search_patients(Patient.objects.all(), q=q)) == expected
+
+
+def test_name_text_is_the_names_joined_with_spaces(people):
+    robin, sam, _ = people
+    texts = dict(Patient.objects.annotate(text=NameText()).values_list("pk", "text"))
+
+    assert (texts[robin.pk], texts[sam.pk]) == ("Robin Hart ", "Sam Lee Sammy")
+
+
+def test_order_after_matching_is_the_model_order(riverside):
+    for first, last in [("Ann", "Zeta"), ("Bea", "Alpha"), ("Ann", "Alpha"), ("Ann", "Alpha")]:
+        make_patient(riverside, legal_first_name=first, legal_last_name=last)
+    found = search_patients(Patient.objects.all(), q="a")
+
+    reordered = in_order_after_matching(found)
+
+    assert [p.pk for p in reordered] == [p.pk for p in found]
+    assert [(p.legal_last_name, p.legal_first_name) for p in reordered] == [
+        ("Alpha", "Ann"),
+        ("Alpha", "Ann"),
+        ("Alpha", "Bea"),
+        ("Zeta", "Ann"),
+    ]
+
+
+def test_order_after_matching_keeps_an_ordering_of_its_own(riverside):
+    queryset = Patient.objects.order_by("-date_of_birth")
+
+    assert in_order_after_matching(queryset) is queryset
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm index (migration 0005)")
+def test_one_trigram_index_serves_every_word_of_a_search(people):
+    """``NameText`` under ``icontains`` is the indexed expression: should either drift,
+    PostgreSQL would read every patient again."""
+    queryset = search_patients(Patient.objects.all(), q="robin hart").order_by().values("pk")
+    with connection.cursor() as cursor:  # three rows: leave the planner only an index
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+
+    plan = queryset.explain()
+
+    assert "Bitmap Index Scan on patient_name_text_trgm" in plan
+    assert plan.count("Bitmap Index Scan") == 1  # both words in one index condition
+
+
+@pytest.mark.parametrize(
+    ("q", "matches_first"),
+    [
+        ("hart", True),  # a name found in the trigram index: look up, then sort
+        ("ro hart", True),
+        ("ro ha", False),  # no word the index can look up: the name index's order
+        ("555 0177", False),  # phone digits: matches can be everywhere
+        ("1980-05-17", False),
+        ("", False),
+    ],
+)
+def test_name_searches_sort_their_matches(people, q, matches_first):
+    queryset = search_patients(Patient.objects.all(), q=q)
+
+    assert (queryset.query.order_by != ()) is matches_first
+    assert list(queryset) == list(Patient.objects.filter(pk__in=queryset))  # model order
