@@ -528,6 +528,13 @@ if OUTCOMES_MAINTENANCE_MIN_DAYS > OUTCOMES_MAINTENANCE_MAX_DAYS:
 OUTCOMES_DASHBOARD_CACHE_SECONDS = envint(
     "OUTCOMES_DASHBOARD_CACHE_SECONDS", 0 if ENVIRONMENT == "test" else 300, minimum=0
 )
+# When something the dashboard reads has changed, the page may show the figures built
+# for the same scope and filters up to this many seconds earlier (marked with their
+# time) while the worker builds the current ones, instead of building them in the
+# request (seconds at 100,000 patients). 0: always build before showing.
+OUTCOMES_DASHBOARD_STALE_SECONDS = envint(
+    "OUTCOMES_DASHBOARD_STALE_SECONDS", 0 if ENVIRONMENT == "test" else 600, minimum=0
+)
 # Patients see a simple progress page in the portal (their scores over time).
 OUTCOMES_PATIENTS_SEE_PROGRESS = envbool("OUTCOMES_PATIENTS_SEE_PROGRESS", False)
 

@@ -158,3 +158,72 @@ def test_a_figure_is_keyed_by_the_generation_not_by_every_summary(
     scored(riverside, "Okafor")  # the generation moves: the figure is drawn again
     assert client.get(url).status_code == 200
     assert built == [1]
+
+
+# -- an earlier board while the worker builds the current one -----------------------------
+
+
+@pytest.fixture
+def stale_allowed(caching):
+    with override_settings(OUTCOMES_DASHBOARD_STALE_SECONDS=600):
+        yield
+
+
+def test_after_a_change_the_page_shows_the_earlier_board_marked_and_the_worker_builds(
+    stale_allowed, client_for, director, riverside
+):
+    from django.urls import reverse
+
+    scored(riverside, "Hart")
+    client = client_for(director)
+    url = reverse("backoffice:outcomes-dashboard")
+    assert "1 patient with a summary" in client.get(url).content.decode()
+
+    scored(riverside, "Okafor")
+    # the worker runs the queued refresh at once under the tests (django-q2 sync)
+    shown = client.get(url).content.decode()
+    assert "1 patient with a summary" in shown
+    assert "These figures were computed at" in shown
+
+    current = client.get(url).content.decode()
+    assert "2 patients with a summary" in current
+    assert "These figures were computed at" not in current
+
+
+def test_a_board_older_than_the_limit_is_not_shown(stale_allowed, director, riverside):
+    import dataclasses
+
+    scored(riverside, "Hart")
+    keyed = dashboard.board_key({}, [riverside])
+    first = dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)
+    old = dataclasses.replace(first, built_at=timezone.now() - timedelta(seconds=601))
+    cache.set(keyed.latest, old)
+
+    scored(riverside, "Okafor")
+    keyed = dashboard.board_key({}, [riverside])
+    board = dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)
+
+    assert (board.stale, board.row_count) == (False, 2)
+
+
+def test_without_a_staleness_limit_every_change_is_built_at_once(caching, director, riverside):
+    scored(riverside, "Hart")
+    keyed = dashboard.board_key({}, [riverside])
+    dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)
+
+    scored(riverside, "Okafor")
+    keyed = dashboard.board_key({}, [riverside])
+    board = dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)
+
+    assert (board.stale, board.row_count) == (False, 2)
+
+
+def test_the_refresh_task_builds_once(caching, director, riverside):
+    from ketaclinic.outcomes.tasks import refresh_dashboard
+
+    scored(riverside, "Hart")
+
+    assert refresh_dashboard(director.pk, {}, [riverside.pk]) is True
+    assert refresh_dashboard(director.pk, {}, [riverside.pk]) is False  # cached already
+    keyed = dashboard.board_key({}, [riverside])
+    assert cache.get(keyed.key).row_count == 1

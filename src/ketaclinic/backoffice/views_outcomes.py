@@ -164,7 +164,8 @@ def _board_html(request: HttpRequest, filters: dict, locations, query: str) -> s
     board and query string: the same for everyone who sees the same scope and filters,
     so it is cached under the board's own key (the generation), and a page whose board
     has not changed renders only its frame (one cache read, no template work that grows
-    with the number of locations)."""
+    with the number of locations). An earlier board shown while the current one is
+    built (``board.stale``) is rendered with its time and never cached."""
     keyed = dashboards.board_key(filters, locations)
     html_key = None
     if keyed is not None:
@@ -172,7 +173,7 @@ def _board_html(request: HttpRequest, filters: dict, locations, query: str) -> s
         html = cache.get(html_key)
         if html is not None:
             return html
-    board = dashboards.board_for(request.user, filters, locations, keyed)
+    board = dashboards.board_for(request.user, filters, locations, keyed, stale_ok=True)
     html = render_to_string(
         "backoffice/outcomes/_board.html",
         {
@@ -188,7 +189,7 @@ def _board_html(request: HttpRequest, filters: dict, locations, query: str) -> s
             "peg_response": shipped_definition(dashboards.PEG).outcomes.response,
         },
     )
-    if html_key is not None and keyed.current():
+    if html_key is not None and not board.stale and keyed.current():
         cache.set(html_key, html, settings.OUTCOMES_DASHBOARD_CACHE_SECONDS)
     return html
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,6 +36,8 @@ from ketaclinic.outcomes.domain.queries import instrument_name
 from ketaclinic.outcomes.domain.summaries import as_metrics, window_days
 from ketaclinic.outcomes.models import IdeationStatus, OutcomeSummary
 from ketaclinic.patients.domain.coding import GROUP_LABELS
+
+logger = logging.getLogger(__name__)
 
 MAIN_INSTRUMENTS = ("phq-9", "qids-sr16", "madrs", "gad-7")
 WHO5 = "who-5"
@@ -91,6 +95,8 @@ class Dashboard:
     row_count: int = 0  # len(rows), kept when a cached copy drops the rows
     waterfall_count: int = 0  # len(waterfall), likewise
     version: str = ""
+    built_at: datetime | None = None  # when the figures were read (cached boards)
+    stale: bool = False  # an earlier board, shown while the current one is built
 
     def version_key(self) -> str:
         """Changes when any summary shown changes: the figures' cache key."""
@@ -390,11 +396,18 @@ def generation() -> int | None:
     return int(row[0]) if row else None
 
 
+# How long a queued refresh of one board keeps others from queueing the same one.
+REFRESH_MARKER_SECONDS = 300
+
+
 @dataclass(frozen=True)
 class BoardKey:
-    """Where the board for a scope, filters and day is cached, as of one generation."""
+    """Where the board for a scope, filters and day is cached, as of one generation
+    (``key``), and where the latest board built for them is kept whatever the
+    generation (``latest``)."""
 
     key: str
+    latest: str
     stamp: int
 
     def current(self) -> bool:
@@ -412,8 +425,10 @@ def board_key(filters: dict, locations: list[Location]) -> BoardKey | None:
         return None
     scope = ",".join(str(pk) for pk in _scope(filters, locations))
     chosen = ";".join(f"{name}={filters[name]}" for name in sorted(filters) if filters[name])
-    text = f"{scope}|{chosen}|{timezone.localdate()}|{stamp}"
-    return BoardKey("outcomes:board:" + hashlib.sha256(text.encode()).hexdigest()[:32], stamp)
+    text = f"{scope}|{chosen}|{timezone.localdate()}"
+    latest = "outcomes:latest:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    key = "outcomes:board:" + hashlib.sha256(f"{text}|{stamp}".encode()).hexdigest()[:32]
+    return BoardKey(key, latest, stamp)
 
 
 def cached_build(user, filters: dict, locations: list[Location]) -> Dashboard:
@@ -425,16 +440,84 @@ def cached_build(user, filters: dict, locations: list[Location]) -> Dashboard:
     return board_for(user, filters, locations, board_key(filters, locations))
 
 
-def board_for(user, filters: dict, locations: list[Location], keyed: BoardKey | None) -> Dashboard:
-    """``cached_build`` with the key already taken (``board_key``; None: not cached)."""
+def board_for(
+    user,
+    filters: dict,
+    locations: list[Location],
+    keyed: BoardKey | None,
+    *,
+    stale_ok: bool = False,
+) -> Dashboard:
+    """``cached_build`` with the key already taken (``board_key``; None: not cached).
+
+    ``stale_ok`` (the page): when the current board is not cached but one built for the
+    same scope and filters less than ``OUTCOMES_DASHBOARD_STALE_SECONDS`` ago is, that
+    one is returned marked ``stale`` and the worker builds the current one
+    (``outcomes.tasks.refresh_dashboard``, once per board): at 100,000 patients a build
+    takes seconds, too long to make the person wait after every answer anyone gives."""
     if keyed is None:
         return build(user, filters, locations).slim()
     board = cache.get(keyed.key)
-    if board is None:
-        board = build(user, filters, locations).slim()
-        if keyed.current():
-            cache.set(keyed.key, board, settings.OUTCOMES_DASHBOARD_CACHE_SECONDS)
+    if board is not None:
+        return board
+    stale_seconds = settings.OUTCOMES_DASHBOARD_STALE_SECONDS
+    if stale_ok and stale_seconds:
+        latest = cache.get(keyed.latest)
+        oldest = timezone.now() - timedelta(seconds=stale_seconds)
+        if latest is not None and latest.built_at is not None and latest.built_at >= oldest:
+            _refresh_later(user, filters, locations, keyed)
+            return dataclasses.replace(latest, stale=True)
+    return _build_and_store(user, filters, locations, keyed)
+
+
+def _build_and_store(user, filters: dict, locations: list[Location], keyed: BoardKey) -> Dashboard:
+    started = timezone.now()
+    board = dataclasses.replace(build(user, filters, locations).slim(), built_at=started)
+    if keyed.current():  # nothing was written while it was built
+        seconds = settings.OUTCOMES_DASHBOARD_CACHE_SECONDS
+        cache.set(keyed.key, board, seconds)
+        cache.set(keyed.latest, board, max(seconds, settings.OUTCOMES_DASHBOARD_STALE_SECONDS))
     return board
+
+
+def _refresh_later(user, filters: dict, locations: list[Location], keyed: BoardKey) -> None:
+    """Queue one build of the current board (not one per viewer: a marker in the cache
+    for as long as a build may take); a queue that cannot be reached is logged and the
+    next view past the staleness limit builds it in the request."""
+    if not cache.add(keyed.key + ":queued", True, REFRESH_MARKER_SECONDS):
+        return
+    from django_q.tasks import async_task
+
+    try:
+        async_task(
+            "ketaclinic.outcomes.tasks.refresh_dashboard",
+            user.pk,
+            dict(filters),
+            [location.pk for location in locations],
+        )
+    except Exception:
+        logger.exception("could not queue the dashboard's refresh")
+        cache.delete(keyed.key + ":queued")
+
+
+def refresh(user_id: int, filters: dict, location_ids: list[int]) -> bool:
+    """Build and cache the current board for this scope and filters unless it is
+    cached already (the worker, after a stale board was shown). True when built."""
+    from ketaclinic.accounts.models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    found = Location.objects.in_bulk(location_ids)
+    locations = [found[pk] for pk in location_ids if pk in found]
+    keyed = board_key(filters, locations)
+    if keyed is None or cache.get(keyed.key) is not None:
+        return False
+    try:
+        _build_and_store(user, filters, locations, keyed)
+    finally:
+        cache.delete(keyed.key + ":queued")
+    return True
 
 
 def _period(filters: dict) -> bool:
