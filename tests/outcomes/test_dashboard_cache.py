@@ -227,3 +227,20 @@ def test_the_refresh_task_builds_once(caching, director, riverside):
     assert refresh_dashboard(director.pk, {}, [riverside.pk]) is False  # cached already
     keyed = dashboard.board_key({}, [riverside])
     assert cache.get(keyed.key).row_count == 1
+
+
+def test_one_refresh_at_a_time_per_board(stale_allowed, director, riverside):
+    scored(riverside, "Hart")
+    keyed = dashboard.board_key({}, [riverside])
+    dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)
+    cache.add(keyed.latest + ":queued", True)  # a refresh already waits for the worker
+
+    scored(riverside, "Okafor")
+    for _ in range(2):  # not queued again: both views get the earlier board
+        keyed = dashboard.board_key({}, [riverside])
+        board = dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)
+        assert (board.stale, board.row_count) == (True, 1)
+
+    cache.delete(keyed.latest + ":queued")  # that refresh is done (or given up)
+    dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)  # queues, runs
+    assert cache.get(keyed.key).row_count == 2

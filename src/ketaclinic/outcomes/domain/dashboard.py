@@ -481,10 +481,11 @@ def _build_and_store(user, filters: dict, locations: list[Location], keyed: Boar
 
 
 def _refresh_later(user, filters: dict, locations: list[Location], keyed: BoardKey) -> None:
-    """Queue one build of the current board (not one per viewer: a marker in the cache
-    for as long as a build may take); a queue that cannot be reached is logged and the
+    """Queue one build of the current board for this scope and filters (one at a time,
+    not one per viewer or per change: a marker in the cache until the worker has built
+    it, or for as long as a build may take); a queue that cannot be reached is logged and the
     next view past the staleness limit builds it in the request."""
-    if not cache.add(keyed.key + ":queued", True, REFRESH_MARKER_SECONDS):
+    if not cache.add(keyed.latest + ":queued", True, REFRESH_MARKER_SECONDS):
         return
     from django_q.tasks import async_task
 
@@ -497,7 +498,7 @@ def _refresh_later(user, filters: dict, locations: list[Location], keyed: BoardK
         )
     except Exception:
         logger.exception("could not queue the dashboard's refresh")
-        cache.delete(keyed.key + ":queued")
+        cache.delete(keyed.latest + ":queued")
 
 
 def refresh(user_id: int, filters: dict, location_ids: list[int]) -> bool:
@@ -511,13 +512,15 @@ def refresh(user_id: int, filters: dict, location_ids: list[int]) -> bool:
     found = Location.objects.in_bulk(location_ids)
     locations = [found[pk] for pk in location_ids if pk in found]
     keyed = board_key(filters, locations)
-    if keyed is None or cache.get(keyed.key) is not None:
+    if keyed is None:
         return False
     try:
+        if cache.get(keyed.key) is not None:
+            return False
         _build_and_store(user, filters, locations, keyed)
-    finally:
-        cache.delete(keyed.key + ":queued")
-    return True
+        return True
+    finally:  # the next change may queue the next build
+        cache.delete(keyed.latest + ":queued")
 
 
 def _period(filters: dict) -> bool:
