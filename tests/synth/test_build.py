@@ -100,7 +100,7 @@ def test_synth_patients_have_names_from_the_name_lists():
 
     for patient in Patient.objects.all():
         assert patient.legal_first_name in dist.FIRST_NAMES
-        assert patient.legal_last_name in dist.LAST_NAMES
+        assert patient.legal_last_name in dist.SURNAMES
         assert patient.emergency_contact_name.split(" ")[-1] == patient.legal_last_name
 
 

@@ -458,7 +458,10 @@ class Builder:
         age = rng.randint(19, 74) if rng.random() < 0.93 else rng.randint(65, 78)
         dob = self.o.anchor - timedelta(days=int(age * 365.25 + rng.randint(0, 364)))
         sex = "female" if rng.random() < 0.58 else "male"
-        first, last = rng.choice(dist.FIRST_NAMES), rng.choice(dist.LAST_NAMES)
+        first, _listed = rng.choice(dist.FIRST_NAMES), rng.choice(dist.LAST_NAMES)
+        # the surname from its own stream, so that every other draw of the patient (and
+        # so the cohort's figures) stays what it was before composed surnames existed
+        last = dist.surname(random.Random(f"{self.o.seed}:{n}:surname"))  # noqa: S311 - seeded pseudo-randomness is the point: a seed gives the same network
         prescriber = rng.choice(site.prescribers)
         front = rng.choice(site.front_desk)
         created = self.local(intake, dtime(rng.randint(8, 16), rng.choice((0, 15, 30, 45))))

@@ -147,6 +147,28 @@ LAST_NAMES = (
     "Wong",
     "Yates",
 )
+# Surnames beyond the list above, composed from a stem and an ending ("Ashford",
+# "Thornley"): with the list alone a network of 100,000 patients had about 90 patients
+# for every full name, where a real population has a handful, so a name search
+# returned pages a clinic would not see. 36 listed + 30 x 20 composed = 636 surnames,
+# 30 first names: about 5 patients per full name at 100,000.
+SURNAME_STEMS = (
+    "Ash", "Brad", "Carl", "Dun", "Elm", "Fair", "Gold", "Hart", "Kings", "Lang",
+    "Mar", "Nor", "Oak", "Pem", "Red", "Stan", "Thorn", "Wat", "Whit", "York",
+    "Ber", "Cal", "Dal", "Fen", "Gar", "Hol", "Lin", "Mel", "Rad", "Sel",
+)  # fmt: skip
+SURNAME_ENDINGS = (
+    "ley", "ton", "wood", "field", "ford", "well", "more", "by", "worth", "man",
+    "son", "ridge", "brook", "land", "ham", "er", "wick", "stead", "croft", "dale",
+)  # fmt: skip
+SURNAMES = LAST_NAMES + tuple(stem + end for stem in SURNAME_STEMS for end in SURNAME_ENDINGS)
+
+
+def surname(rng: random.Random) -> str:
+    """A surname, every one of ``SURNAMES`` as likely."""
+    return rng.choice(SURNAMES)
+
+
 ANTIDEPRESSANTS = (
     ("sertraline", 50, 200),
     ("escitalopram", 10, 20),
