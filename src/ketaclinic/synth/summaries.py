@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ketaclinic.measures.instruments import load
-from ketaclinic.outcomes import metrics
-from ketaclinic.outcomes.domain.summaries import SCORE_LIMIT, summary_values
+from ketaclinic.outcomes.domain.summaries import (
+    IDEATION_INSTRUMENTS,
+    SCORE_LIMIT,
+    ideation_values,
+    summary_values,
+)
 from ketaclinic.outcomes.models import FirstDoseSource
 
 
@@ -157,37 +160,16 @@ def _summary(facts, outcome, instrument_id, instrument, rescues, last_induction,
 
 
 def _ideation(facts: PatientFacts, now: datetime) -> dict:
-    item, threshold = metrics.ideation_threshold("phq-9")
-    timeline, marks = [], []
-    for score in sorted(facts.scores, key=lambda s: (s.at, s.pk)):
-        if score.instrument != "phq-9":
-            continue
-        value = score.answers.get(item)
-        if not isinstance(value, int):
-            continue
-        present = value >= threshold
-        marks.append((score.at, 1 if present else 0))
-        timeline.append(
-            {
-                "at": score.at.isoformat(),
-                "instrument": "phq-9",
-                "item": item,
-                "answer": value,
-                "present": present,
-            }
-        )
-    status = metrics.ideation_status(
-        marks, threshold=1, resolved_consecutive=settings.OUTCOMES_IDEATION_RESOLVED_CONSECUTIVE
-    )
+    """``outcomes.domain.summaries.update_ideation``'s row (its newest ``SCORE_LIMIT``
+    answers of the instruments that ask)."""
+    rows = [
+        (score.instrument, score.at, score.answers)
+        for score in sorted(facts.scores, key=lambda s: (s.at, s.pk))
+        if score.instrument in IDEATION_INSTRUMENTS
+    ][-SCORE_LIMIT:]
     return {
         "patient_id": facts.patient_id,
         "location_id": facts.location_id,
-        "status": status.status,
-        "measurements": status.measurements,
-        "first_present_at": status.first_present_at,
-        "last_present_at": status.last_present_at,
-        "resolved_at": status.resolved_at,
-        "episodes": status.episodes,
-        "timeline": timeline[:SCORE_LIMIT],
+        **ideation_values(rows),
         "updated_at": now,
     }

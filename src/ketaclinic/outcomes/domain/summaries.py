@@ -41,6 +41,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, time
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -527,19 +528,11 @@ def _present(instrument_id: str, answers: Mapping) -> tuple[str, object, bool] |
     return item, value, value >= threshold
 
 
-def update_ideation(facts: PatientOutcome) -> IdeationStatus:
-    """The patient's ideation status over every instrument that asks (each answer
-    present or absent by its own instrument's threshold; resolved after
-    ``OUTCOMES_IDEATION_RESOLVED_CONSECUTIVE`` absent measurements, clinic policy)."""
-    rows = newest_first_reversed(
-        Response.objects.filter(
-            patient_id=facts.patient_id,
-            instrument_id__in=IDEATION_INSTRUMENTS,
-            submitted_at__isnull=False,
-        ).values_list("instrument_id", "submitted_at", "answers"),
-        "submitted_at",
-        "id",
-    )
+def ideation_values(rows: Iterable[tuple[str, datetime, Mapping]]) -> dict[str, Any]:
+    """The ideation status's fields from ``(instrument, submitted_at, answers)`` of the
+    instruments that ask, oldest first: each answer present or absent by its own
+    instrument's threshold; resolved after ``OUTCOMES_IDEATION_RESOLVED_CONSECUTIVE``
+    absent measurements (clinic policy). Pure; synth builds its rows with it too."""
     timeline = []
     marks = []
     for instrument_id, moment, answers in rows:
@@ -560,8 +553,7 @@ def update_ideation(facts: PatientOutcome) -> IdeationStatus:
     status = metrics.ideation_status(
         marks, threshold=1, resolved_consecutive=settings.OUTCOMES_IDEATION_RESOLVED_CONSECUTIVE
     )
-    values = {
-        "location_id": facts.patient.location_id,
+    return {
         "status": status.status,
         "measurements": status.measurements,
         "first_present_at": status.first_present_at,
@@ -569,6 +561,24 @@ def update_ideation(facts: PatientOutcome) -> IdeationStatus:
         "resolved_at": status.resolved_at,
         "episodes": status.episodes,
         "timeline": timeline,
+    }
+
+
+def update_ideation(facts: PatientOutcome) -> IdeationStatus:
+    """The patient's ideation status over every instrument that asks
+    (``ideation_values`` over the newest ``SCORE_LIMIT`` answers)."""
+    rows = newest_first_reversed(
+        Response.objects.filter(
+            patient_id=facts.patient_id,
+            instrument_id__in=IDEATION_INSTRUMENTS,
+            submitted_at__isnull=False,
+        ).values_list("instrument_id", "submitted_at", "answers"),
+        "submitted_at",
+        "id",
+    )
+    values = {
+        "location_id": facts.patient.location_id,
+        **ideation_values(rows),
         "updated_at": timezone.now(),
     }
     stored, _made = IdeationStatus.objects.update_or_create(
