@@ -100,6 +100,17 @@ class Figures:
         ]
         return [f"{name}: {' '.join(parts)}", f"{name}: {'PASS' if self.ok else 'FAIL'}"]
 
+    def verdict(self, name: str, checks: Iterable[tuple[bool, str]] = ()) -> int:
+        """Print the figures, then the first of the drill's own ``(passed, problem)``
+        checks that failed; the exit status: 0 when every check and the figures hold."""
+        for line in self.lines(name):
+            print(line, flush=True)
+        for passed, problem in checks:
+            if not passed:
+                print(f"{name}: FAIL: {problem}")
+                return 1
+        return 0 if self.ok else 1
+
 
 def count_figures(
     attempted: Iterable[Attempted],
@@ -462,6 +473,11 @@ class InquiryClient:
         self.pause = pause
         self.lock = threading.Lock()
         self.outcomes: dict[str, int] = {}
+
+    def responses(self) -> str:
+        """What the server answered, counted: ``"post 302:200,RemoteDisconnected:4"``."""
+        with self.lock:
+            return ",".join(f"{k}:{v}" for k, v in sorted(self.outcomes.items()))
 
     def _note(self, outcome: str) -> None:
         with self.lock:

@@ -139,21 +139,17 @@ def main() -> int:
                 "gunicorn_restarted": "no" if same_gunicorn else "yes",
                 "worker_pids_unchanged": sorted(server.workers()) == workers_before,
                 "resent_after_commit": resent,
-                "responses": ",".join(f"{k}:{v}" for k, v in sorted(client.outcomes.items())),
+                "responses": client.responses(),
             },
         )
-        for line in figures.lines("pg_restart"):
-            print(line, flush=True)
-        if not after_restart:
-            print("pg_restart: FAIL: the app confirmed nothing after PostgreSQL came back")
-            return 1
-        if not same_gunicorn:
-            print("pg_restart: FAIL: gunicorn did not survive the outage")
-            return 1
-        if not confirmed_before:
-            print("pg_restart: FAIL: nothing was confirmed before the stop (no load)")
-            return 1
-        return 0 if figures.ok else 1
+        return figures.verdict(
+            "pg_restart",
+            [
+                (bool(after_restart), "the app confirmed nothing after PostgreSQL came back"),
+                (same_gunicorn, "gunicorn did not survive the outage"),
+                (bool(confirmed_before), "nothing was confirmed before the stop (no load)"),
+            ],
+        )
     finally:
         if server is not None:
             server.stop()

@@ -106,18 +106,16 @@ def main() -> int:
                     "workers_killed": len(killed),
                     "load_seconds": f"{elapsed:.1f}",
                     "resent_after_commit": resent,
-                    "responses": ",".join(f"{k}:{v}" for k, v in sorted(client.outcomes.items())),
+                    "responses": client.responses(),
                 },
             )
-            for line in figures.lines("web_kill"):
-                print(line, flush=True)
-            if not killed:
-                print("web_kill: FAIL: no worker was killed (the load ended first)")
-                return 1
-            if not serving:
-                print("web_kill: FAIL: gunicorn's master died")
-                return 1
-            return 0 if figures.ok else 1
+            return figures.verdict(
+                "web_kill",
+                [
+                    (bool(killed), "no worker was killed (the load ended first)"),
+                    (serving, "gunicorn's master died"),
+                ],
+            )
     finally:
         if server is not None:
             server.stop()

@@ -63,6 +63,21 @@ def test_figures_lines_name_every_figure_and_the_verdict():
     ]
 
 
+def test_verdict_prints_the_figures_and_the_first_failed_check(capsys):
+    good = _web.count_figures([attempt("a")], {"a": 1})
+
+    assert good.verdict("web_kill", [(True, "fine")]) == 0
+    assert (
+        good.verdict("web_kill", [(True, "fine"), (False, "no worker killed"), (False, "x")]) == 1
+    )
+    assert _web.count_figures([attempt("a")], {}).verdict("web_kill") == 1  # lost
+
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:2] == good.lines("web_kill")
+    assert "web_kill: FAIL: no worker killed" in printed
+    assert "web_kill: FAIL: x" not in printed
+
+
 def test_entry_values_are_unique_per_person_for_1600_sets():
     keys = {two_nurses.entry_key(7, two_nurses.entry_values(0, n)) for n in range(1600)}
 
