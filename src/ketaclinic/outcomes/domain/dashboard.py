@@ -431,15 +431,6 @@ def board_key(filters: dict, locations: list[Location]) -> BoardKey | None:
     return BoardKey(key, latest, stamp)
 
 
-def cached_build(user, filters: dict, locations: list[Location]) -> Dashboard:
-    """``build(...).slim()``, from the cache when nothing the board reads has been written
-    since (the generation), the day and the scope and filters are the same.
-
-    One query on a hit. A board built while the generation moved is not stored.
-    ``OUTCOMES_DASHBOARD_CACHE_SECONDS`` bounds how long one is kept (0: never cached)."""
-    return board_for(user, filters, locations, board_key(filters, locations))
-
-
 def board_for(
     user,
     filters: dict,
@@ -448,7 +439,10 @@ def board_for(
     *,
     stale_ok: bool = False,
 ) -> Dashboard:
-    """``cached_build`` with the key already taken (``board_key``; None: not cached).
+    """``build(...).slim()``, from the cache when nothing the board reads has been written
+    since ``keyed`` was taken (``board_key``: the generation, the day, the scope and the
+    filters; None: not cached). A board built while the generation moved is not stored;
+    ``OUTCOMES_DASHBOARD_CACHE_SECONDS`` bounds how long one is kept.
 
     ``stale_ok`` (the page): when the current board is not cached but one built for the
     same scope and filters less than ``OUTCOMES_DASHBOARD_STALE_SECONDS`` ago is, that
