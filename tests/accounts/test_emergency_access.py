@@ -175,6 +175,6 @@ def test_review_queue_query_count_does_not_grow(
         response = client.get(reverse("backoffice:emergency-queue"))
 
     assert len(response.context["grants"]) == count
-    # session, user, authenticator check (MFA middleware), role names, location ids,
+    # session, user (roles, locations, MFA as sub-queries),
     # access-log entry, grants (with user, location, reviewer), clinic profile
-    assert len(queries) == 8
+    assert len(queries) == 5

@@ -72,10 +72,10 @@ def test_team_query_count_does_not_grow_with_staff(client_for, admin_user, river
         response = client.get(TEAM)
 
     assert len(response.context["rows"]) == staff_count
-    # session, user, authenticator check (MFA middleware), role names, location ids
+    # session, user (roles, locations, MFA as sub-queries)
     # and access-log entry (the view is audited), staff with MFA and open invitation
     # annotated, their groups, their locations, clinic profile
-    assert len(queries) == 10
+    assert len(queries) == 7
 
 
 def test_disable_and_enable(client_for, admin_user, nurse):

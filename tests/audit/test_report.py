@@ -235,6 +235,6 @@ def test_report_query_count_does_not_grow_with_rows(client_for, director, frontd
         response = client.get(REPORT, {"patient": "P-1"})
 
     assert len(response.context["rows"]) == count
-    # session, user, authenticator check (MFA middleware), role names, location ids,
+    # session, user (roles, locations, MFA as sub-queries),
     # access-log entry, row count, page of rows, location names, clinic profile
-    assert len(queries) == 10
+    assert len(queries) == 7

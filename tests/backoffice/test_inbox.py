@@ -150,7 +150,7 @@ def test_inbox_query_count_does_not_grow_with_rows(client_for, frontdesk, rivers
         response = client.get(INBOX)
 
     assert len(response.context["rows"]) == count
-    # session, user, authenticator check (MFA middleware), role names, location ids,
+    # session, user (roles, locations, MFA as sub-queries),
     # access-log entry, clinic profile, row count, page of rows (with location and
     # assignee joined); front desk is not shown the failed-email count
-    assert len(queries) == 9
+    assert len(queries) == 6

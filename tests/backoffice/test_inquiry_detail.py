@@ -167,10 +167,10 @@ def test_detail_query_count_does_not_grow_with_history(client_for, frontdesk, in
     with CaptureQueriesContext(connection) as queries:
         client.get(url("inquiry", inquiry))
 
-    # session, user, authenticator check (MFA middleware), roles, location ids,
+    # session, user (roles, locations, MFA as sub-queries),
     # inquiry, access-log entry, clinic profile, events, notes, assignable staff,
     # the note form's saved draft
-    assert len(queries) == 12
+    assert len(queries) == 9
 
 
 @pytest.mark.parametrize(

@@ -159,10 +159,10 @@ def test_day_view_query_count_does_not_grow_with_bookings(
         response = client.get(day_url(riverside))
 
     assert len(response.context["view"].bookings) == count
-    # session, user, MFA check, role names, location ids, the location, access-log entry,
+    # session, user (roles, locations, MFA as sub-queries), the location, access-log entry,
     # clinic profile, locations for the switcher, chairs, weekly hours, closed days,
     # bookings (patient and chair joined)
-    assert len(queries) == 13
+    assert len(queries) == 10
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -178,7 +178,7 @@ def test_week_view_query_count_does_not_grow_with_bookings(
 
     assert response.context["view"].count == count
     # as the day view
-    assert len(queries) == 13
+    assert len(queries) == 10
 
 
 def test_another_locations_calendar_is_refused_and_logged(
@@ -722,11 +722,11 @@ def test_course_sessions_page_query_count_does_not_grow(
         response = client.get(course_url(course))
 
     assert sum(row.booking is not None for row in response.context["rows"]) == count
-    # session, user, MFA check, role names, location ids, the course (patient, location,
+    # session, user (roles, locations, MFA as sub-queries), the course (patient, location,
     # protocol version, protocol joined), access-log entry, booked sessions (chair
     # joined), chairs, weekly hours, closed days, bookings nearby, chairs for the forms,
     # clinic profile
-    assert len(queries) == 14, [q["sql"] for q in queries.captured_queries]
+    assert len(queries) == 11, [q["sql"] for q in queries.captured_queries]
 
 
 @pytest.mark.parametrize("number", [1, 6])

@@ -117,9 +117,9 @@ def test_the_stock_page_query_count_does_not_grow(
     client = client_for(nurse)
     client.get(url("location", riverside.pk))
 
-    # session, user, roles, MFA, location, locations, access log, lots, draws, their
+    # session, user (roles, locations, MFA as sub-queries), location, access log, lots, draws, their
     # lots' entries, last count, open discrepancies, registration, clinic profile
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         response = client.get(url("location", riverside.pk))
 
     assert html(response).count("/staff/inventory/draws/") == lots
@@ -445,9 +445,9 @@ def test_the_ledger_query_count_does_not_grow(
     client = client_for(nurse)
     client.get(url("ledger", riverside.pk))
 
-    # session, user, roles, MFA, location, locations, access log, lots, entries,
+    # session, user (roles, locations, MFA as sub-queries), location, access log, lots, entries,
     # discrepancies, registration, clinic profile, the lot filter's choices
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(10):
         response = client.get(url("ledger", riverside.pk))
 
     assert html(response).count('class="inv-lot"') == lots

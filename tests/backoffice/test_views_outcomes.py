@@ -92,7 +92,7 @@ def test_patient_page_query_count_does_not_grow_with_responses(
     url = reverse("backoffice:outcomes-patient", args=[patient.pk])
     client.get(url)  # warm the session
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         response = client.get(url)
     assert response.status_code == 200
 
@@ -298,7 +298,7 @@ def test_dashboard_query_count_is_constant(
     client.get(url)
 
     # 13: the 12 of the outcome figures + 1 aggregate over the discharged sessions
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(10):
         response = client.get(url)
     assert response.status_code == 200
     safety = response.context["board"].safety

@@ -211,11 +211,11 @@ def test_course_page_query_count_does_not_grow(client_for, prescriber, course, v
 
     assert sum(row["order"] is not None for row in response.context["sessions"]) == count
     assert sum(row["booking"] is not None for row in response.context["sessions"]) == count
-    # session, user, MFA, roles, locations, the course (patient, location, protocol
+    # session, user (roles, locations, MFA as sub-queries), the course (patient, location, protocol
     # version, protocol, prescriber joined), access log, clinic profile, orders
     # (product, preparer, checker joined), bookings (chair joined), rescue doses,
     # standing orders (form)
-    assert len(queries) == 12, [q["sql"] for q in queries.captured_queries]
+    assert len(queries) == 9, [q["sql"] for q in queries.captured_queries]
 
 
 def test_course_page_lists_booked_sessions_and_offers_booking(client_for, nurse, course):
@@ -287,11 +287,11 @@ def test_patient_page_query_count_does_not_grow(client_for, nurse, patient, pres
         response = client.get(url("patient", patient.pk))
 
     assert len(response.context["courses"]) == count
-    # session, user, roles, MFA, patient (location, history joined), locations, access
-    # log, REMS enrolment, readiness (medications, conditions, clearances, decision,
+    # session, user (roles, locations, MFA as sub-queries), patient (location, history
+    # joined), access log, REMS enrolment, readiness (medications, conditions, clearances, decision,
     # consent text, consent), certification, clinic profile, courses (protocol and
     # prescriber joined)
-    assert len(queries) == 17, [q["sql"] for q in queries.captured_queries]
+    assert len(queries) == 14, [q["sql"] for q in queries.captured_queries]
 
 
 # --- the order form ---------------------------------------------------------------------
@@ -585,9 +585,9 @@ def test_protocol_list_query_count_does_not_grow(client_for, nurse, director, co
         response = client.get(url("protocols"))
 
     assert len(response.context["rows"]) == count
-    # session, user, roles, MFA, locations, access log, versions (protocol joined),
+    # session, user (roles, locations, MFA as sub-queries), access log, versions (protocol joined),
     # clinic profile
-    assert len(queries) == 8, [q["sql"] for q in queries.captured_queries]
+    assert len(queries) == 5, [q["sql"] for q in queries.captured_queries]
 
 
 def test_the_director_revises_a_protocol(client_for, director, protocols):

@@ -409,7 +409,7 @@ def test_review_page_query_count_does_not_grow(client_for, nurse, patient, count
     assert len(queries) == REVIEW_QUERIES, [q["sql"] for q in queries.captured_queries]
 
 
-# session, user, role names, authenticator (MFA), the report (patient, location and
-# reviewer joined), location ids, access-log entry, the medical history, the count of
+# session, user (roles, locations, MFA as sub-queries), the report (patient, location
+# and reviewer joined), access-log entry, the medical history, the count of
 # other reports waiting, clinic profile
-REVIEW_QUERIES = 10
+REVIEW_QUERIES = 7

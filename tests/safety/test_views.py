@@ -162,10 +162,10 @@ def test_inbox_query_count_does_not_grow(client_for, patient, nurse, count):
         response = client.get(reverse("backoffice:safety-inbox"))
 
     assert len(response.context["alerts"]) == count
-    # session, user, authenticator check (MFA middleware), role names, location ids,
+    # session, user (roles, locations, MFA as sub-queries),
     # access-log entry, clinic profile, row count, the page's alert ids, those alerts
     # (patient, location, responsible, acknowledged/closed by joined; "for you" as EXISTS)
-    assert len(queries) == 10
+    assert len(queries) == 7
 
 
 def _inbox_order_key(alert):
@@ -205,7 +205,7 @@ def test_inbox_query_count_and_order_hold_across_pages(
 
     # as in test_inbox_query_count_does_not_grow: the rows' people and states are read
     # in the one query for the page's alerts (no deferred column is read per row)
-    assert first_page_queries == 10
+    assert first_page_queries == 7
     assert f"{count} open alerts." in first.content.decode()
     shown = [alert.pk for page in pages for alert in page.context["alerts"]]
     expected = sorted(Alert.objects.filter(pk__in=[a.pk for a in raised]), key=_inbox_order_key)
@@ -242,7 +242,7 @@ def test_inbox_of_every_state_query_count_does_not_grow(
     assert f"Closed by {prescriber} (called the patient)" in body
     assert (f"Acknowledged by {prescriber}" in body) == (count > 1)
     assert patient.display_name in body
-    assert len(queries) == 10
+    assert len(queries) == 7
 
 
 @pytest.mark.parametrize("levels", [0, 2])
@@ -259,10 +259,10 @@ def test_detail_query_count_does_not_grow(client_for, patient, shift, nurse, dir
 
     assert response.status_code == 200
     assert len(response.context["notifications"]) >= 2
-    # session, user, MFA, roles, locations, the alert (patient, location, prescriber,
-    # safety plan, people, follow-up joined), access log, clinic profile,
+    # session, user (roles, locations, MFA as sub-queries), the alert (patient, location,
+    # prescriber, safety plan, people, follow-up joined), access log, clinic profile,
     # notifications (recipient joined), emails
-    assert len(queries) == 10
+    assert len(queries) == 7
 
 
 def test_badge_counts_open_urgent(client_for, patient, nurse, prescriber):

@@ -34,6 +34,11 @@ def is_password_verified(request: HttpRequest) -> bool:
 
 
 def has_totp(user) -> bool:
+    """An active TOTP authenticator: read with the user when the sign-in backend loaded
+    them this request (``accounts.backends.load_user``), else one query."""
+    known = getattr(user, "totp_active", None)
+    if known is not None:
+        return known
     return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
 
 

@@ -89,7 +89,7 @@ def test_query_count_does_not_grow(client_for, nurse, patient, count):
     assert len(queries) == QUERIES, [q["sql"] for q in queries.captured_queries]
 
 
-QUERIES = 11  # constant: the same at 1 and 3 responses
+QUERIES = 8  # constant: the same at 1 and 3 responses
 
 
 def test_change_from_baseline_shown(client_for, nurse, patient):

@@ -118,10 +118,10 @@ def test_list_query_count_does_not_grow_with_rows(client_for, frontdesk, riversi
         response = client.get(LIST)
 
     assert len(response.context["patients"]) == count
-    # session, user, authenticator check (MFA middleware), role names, location ids,
+    # session, user (roles, locations, MFA as sub-queries),
     # access-log entry, clinic profile, row count, page of patients (location and
     # prescriber joined), their active conditions
-    assert len(queries) == 10
+    assert len(queries) == 7
 
 
 # --- bounded count ---------------------------------------------------------------------
@@ -253,4 +253,4 @@ def test_list_query_count_is_the_same_past_the_bound(
     assert len(response.context["patients"]) == count
     # as in test_list_query_count_does_not_grow_with_rows: the bounded count, then
     # the page (one row more than shown) and its conditions
-    assert len(queries) == 10
+    assert len(queries) == 7

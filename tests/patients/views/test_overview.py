@@ -178,10 +178,10 @@ def test_overview_query_count_does_not_grow(client_for, prescriber, patient, nur
 
     assert len(response.context["conditions"]) == count
     assert len(response.context["treatment"].rows) == count
-    # session, user, authenticator check (MFA middleware), role names, location ids,
+    # session, user (roles, locations, MFA as sub-queries),
     # patient (location, prescriber, inquiry, medical history, creator joined), its
     # conditions, allergies, medications, trials, other treatments, attachments
     # (uploader joined), access-log entry, clinic profile, status changes (timeline),
     # and the eligibility panel: medical clearances, latest decision, consent text,
     # current consent
-    assert len(queries) == 19
+    assert len(queries) == 16

@@ -329,9 +329,9 @@ def test_screening_page_query_count_does_not_grow(client_for, prescriber, patien
     with CaptureQueriesContext(connection) as queries:
         client.get(url("screening", patient))
 
-    # session, user, authenticator, patient (+ history), its medications, conditions
-    # and clearances, roles, location ids, access-log entry, latest decision, consent
+    # session, user (roles, locations, MFA as sub-queries), patient (+ history), its
+    # medications, conditions and clearances, access-log entry, latest decision, consent
     # text, current consent, clinic profile, decision history, then the witnesses
     # select, read twice by Django's form rendering (the options and the selected
     # value); no clearance form: nothing waits for a clearance
-    assert len(queries) == 17
+    assert len(queries) == 14
