@@ -7,15 +7,18 @@ admins) are still allowed everything by Django itself.
 
 The signed-in person is loaded once per request, with everything the staff area asks
 of them on every page (role names, location ids, whether a TOTP authenticator is
-active) read by the same query: sub-queries instead of three more round trips. Nothing
-is kept between requests, so a role or location taken away counts from the next
+active) read by the same query: sub-queries instead of three more round trips, in SQL
+written once per database vendor (building them with the ORM on every request cost more
+than running them). Nothing is kept between requests, so a role or location taken away counts from the next
 request, as before.
 """
 
+from functools import lru_cache
+
 from allauth.account.auth_backends import AuthenticationBackend
 from allauth.mfa.models import Authenticator
-from django.db.models import Aggregate, CharField, Exists, OuterRef, Subquery, Value
-from django.db.models.functions import Cast
+from django.contrib.auth.models import Group
+from django.db import connections
 
 from ketaclinic.accounts.models import User
 
@@ -23,26 +26,30 @@ SEPARATOR = "\x1f"  # ASCII unit separator: never part of a group name typed in 
 TOTP_ACTIVE = "totp_active"  # the attribute authkit.has_totp reads before it queries
 
 
-class Joined(Aggregate):
-    """A column's values joined by ``SEPARATOR`` into one string (NULL when none):
-    PostgreSQL's ``string_agg``, SQLite's ``group_concat``."""
+@lru_cache(maxsize=4)
+def _user_sql(vendor: str) -> str:
+    """The user's row with ``joined_roles``, ``joined_locations`` and ``totp_active``.
 
-    function = "STRING_AGG"
-    output_field = CharField()
-
-    def __init__(self, expression, **extra):
-        super().__init__(Cast(expression, CharField()), Value(SEPARATOR), **extra)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
-
-
-def _joined(through, column: str) -> Subquery:
-    return Subquery(
-        through.objects.filter(user_id=OuterRef("pk"))
-        .values("user_id")
-        .annotate(joined=Joined(column))
-        .values("joined")
+    Written once as SQL rather than built by the ORM on every request: compiling the
+    three sub-queries cost more than running them."""
+    if vendor == "sqlite":
+        joined = "GROUP_CONCAT({column}, %s)"
+    else:  # PostgreSQL (the production database)
+        joined = "STRING_AGG(CAST({column} AS TEXT), %s)"
+    user = User._meta.db_table
+    groups = User.groups.through._meta.db_table
+    group = Group._meta.db_table
+    locations = User.locations.through._meta.db_table
+    authenticator = Authenticator._meta.db_table
+    return (
+        f"SELECT u.*, "  # noqa: S608 (table names from the models, values are parameters)
+        f'(SELECT {joined.format(column="g.name")} FROM "{groups}" ug '
+        f'JOIN "{group}" g ON g.id = ug.group_id WHERE ug.user_id = u.id) AS joined_roles, '
+        f'(SELECT {joined.format(column="ul.location_id")} FROM "{locations}" ul '
+        f"WHERE ul.user_id = u.id) AS joined_locations, "
+        f'EXISTS (SELECT 1 FROM "{authenticator}" a WHERE a.user_id = u.id AND a.type = %s) '
+        f"AS {TOTP_ACTIVE} "
+        f'FROM "{user}" u WHERE u.id = %s'
     )
 
 
@@ -52,23 +59,13 @@ def _split(joined: str | None) -> list[str]:
 
 def load_user(user_id) -> User | None:
     """The user with ``role_names``, ``location_ids`` and ``totp_active`` filled in."""
-    user = (
-        User._default_manager.annotate(
-            joined_roles=_joined(User.groups.through, "group__name"),
-            joined_locations=_joined(User.locations.through, "location_id"),
-            **{
-                TOTP_ACTIVE: Exists(
-                    Authenticator.objects.filter(
-                        user_id=OuterRef("pk"), type=Authenticator.Type.TOTP
-                    )
-                )
-            },
-        )
-        .filter(pk=user_id)
-        .first()
-    )
+    user_id = int(user_id)  # ValueError for a session holding something that is no id
+    sql = _user_sql(connections[User.objects.db].vendor)
+    params = [SEPARATOR, SEPARATOR, Authenticator.Type.TOTP, user_id]
+    user = next(iter(User.objects.raw(sql, params)), None)
     if user is None:
         return None
+    user.totp_active = bool(user.totp_active)  # SQLite answers 0 or 1
     # the cached properties' own values, as User.role_names / location_ids compute them
     user.__dict__["role_names"] = (
         frozenset(_split(user.joined_roles)) if user.is_active else frozenset()
