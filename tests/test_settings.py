@@ -103,3 +103,18 @@ def test_secret_can_come_from_a_file(monkeypatch, tmp_path):
     monkeypatch.setenv("KC_SECRET_FILE", str(secret))
 
     assert env.envstr("KC_SECRET") == "from-a-file"
+
+
+@pytest.mark.django_db
+def test_postgresql_plans_joins_in_groups_of_the_configured_size(settings):
+    """DB_JOIN_COLLAPSE_LIMIT reaches every PostgreSQL connection (settings.py)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        join_limit = cursor.fetchone()[0]
+        cursor.execute("SHOW from_collapse_limit")
+        from_limit = cursor.fetchone()[0]
+    assert join_limit == from_limit == str(settings.DB_JOIN_COLLAPSE_LIMIT) == "4"

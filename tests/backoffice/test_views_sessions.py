@@ -152,6 +152,33 @@ def test_session_page_query_count_does_not_grow_with_rows(
     assert response.status_code == 200
 
 
+# session, user (roles, locations, MFA as sub-queries), the session (course, patient,
+# location, protocol, order, check-in, discharge joined), access-log entry, then in one
+# transaction: BEGIN, the session locked, the vital signs, the session's data version,
+# COMMIT; then whether the vital signs raised an alert (once)
+@pytest.mark.parametrize("rows", [1, 4])
+def test_vitals_post_query_count_does_not_grow_with_rows(
+    client_for, nurse, iv, rows, django_assert_num_queries
+):
+    start = timezone.now() - timedelta(minutes=10 * rows + 5)
+    dosing(iv, nurse, at=start)
+    for minute in range(1, rows):
+        charting.record_vitals(
+            iv, actor=nurse, values=NORMAL, occurred_at=start + timedelta(minutes=10 * minute)
+        )
+    client = client_for(nurse)
+    client.get(url("session", iv))  # the session's throttled activity write
+
+    with django_assert_num_queries(10):
+        response = client.post(
+            url("vitals", iv),
+            {"systolic": "122", "diastolic": "78", "heart_rate": "72", "spo2": "98"},
+        )
+
+    assert response.status_code == 302
+    assert iv.vitals.count() == rows + 1
+
+
 def test_the_chart_is_an_svg_cached_per_data_version(client_for, nurse, iv, monkeypatch):
     from ketaclinic.sessions import charts
 

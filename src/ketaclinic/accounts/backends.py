@@ -9,8 +9,8 @@ The signed-in person is loaded once per request, with everything the staff area 
 of them on every page (role names, location ids, whether a TOTP authenticator is
 active) read by the same query: sub-queries instead of three more round trips, in SQL
 written once per database vendor (building them with the ORM on every request cost more
-than running them). Nothing is kept between requests, so a role or location taken away counts from the next
-request, as before.
+than running them). Nothing is kept between requests, so a role or location taken away
+counts from the next request, as before.
 """
 
 from functools import lru_cache

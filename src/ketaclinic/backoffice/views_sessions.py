@@ -278,15 +278,16 @@ def vitals(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
         except SessionError as exc:
             _error(form, exc)
         else:
+            alerted = record.alerts.exists()
             if record.predose_level == "hold":
                 messages.warning(
                     request, "Pre-dose vital signs at the hold level: a prescriber decides."
                 )
-            elif record.alerts.exists():
+            elif alerted:
                 messages.error(request, "Alert: a value is beyond the thresholds in force.")
             else:
                 messages.success(request, "Vital signs charted.")
-            return _back(obj, "alerts" if record.alerts.exists() else "vitals")
+            return _back(obj, "alerts" if alerted else "vitals")
     return _page(request, obj, status=400, vitals_form=form)
 
 
