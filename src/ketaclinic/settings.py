@@ -167,8 +167,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # tables (8 by default): the live session page loads the session with 14 joined tables
 # (course, patient, location, protocol, order, check-in, discharge, their people: each
 # by primary key), and planning took 4 ms for 0.4 ms of execution. In groups of 4 it
-# takes under 1 ms and the plans of the bench pages and the dashboard's build are
-# unchanged (docs/performance.md); queries of up to 4 tables keep every join order.
+# takes about 1 ms; the bench pages' execution times and the dashboard's cold build did
+# not change (docs/performance.md); queries of up to 4 tables keep every join order.
 # 8 is PostgreSQL's own default. Sent as connection options; a pooler that refuses or
 # drops them (PgBouncer) needs ALTER DATABASE ... SET join_collapse_limit (and
 # from_collapse_limit) instead (docs/operations.md).
