@@ -152,8 +152,8 @@ def test_session_page_query_count_does_not_grow_with_rows(
     assert response.status_code == 200
 
 
-# session, user (roles, locations, MFA as sub-queries), the session (course, patient,
-# location, protocol, order, check-in, discharge joined), access-log entry, then in one
+# session, user (roles, locations, MFA as sub-queries), the session (its course joined:
+# what the rule and the access log read), access-log entry, then in one
 # transaction: BEGIN, the session locked, the vital signs, the session's data version,
 # COMMIT; then whether the vital signs raised an alert (once)
 @pytest.mark.parametrize("rows", [1, 4])

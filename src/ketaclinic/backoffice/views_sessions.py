@@ -77,6 +77,14 @@ def _session(request: HttpRequest, pk: int, **_kwargs) -> Session:
     return get_object_or_404(queries.session_queryset(), pk=pk)
 
 
+def _session_to_chart(request: HttpRequest, pk: int, **_kwargs) -> Session:
+    """A charting POST's session: only what the permission rule (the session's location)
+    and the access log (the course's patient) read. The domain locks and reads the row
+    again itself; an entry refused is shown on the whole page (``_refused``). The page's
+    loader joins 14 tables, which PostgreSQL and Django both take time to plan and build."""
+    return get_object_or_404(Session.objects.select_related("course"), pk=pk)
+
+
 def _course(request: HttpRequest, pk: int, **_kwargs) -> Course:
     return get_object_or_404(
         Course.objects.select_related("patient__location", "protocol_version__protocol"), pk=pk
@@ -223,6 +231,14 @@ def _page(request, session: Session, *, status: int = 200, **forms) -> HttpRespo
     )
 
 
+def _refused(request, session: Session, **forms) -> HttpResponse:
+    """The page again, with the refused form, for a POST that loaded the session with
+    ``_session_to_chart``."""
+    return _page(
+        request, get_object_or_404(queries.session_queryset(), pk=session.pk), status=400, **forms
+    )
+
+
 @require_GET
 @staff_view("sessions.view_session", get_object=_session)
 def session_page(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
@@ -263,7 +279,7 @@ def chart_svg(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
 
 
 @require_POST
-@staff_view("sessions.chart", get_object=_session)
+@staff_view("sessions.chart", get_object=_session_to_chart)
 def vitals(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
     form = VitalsForm(request.POST)
     if form.is_valid():
@@ -288,7 +304,7 @@ def vitals(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
             else:
                 messages.success(request, "Vital signs charted.")
             return _back(obj, "alerts" if alerted else "vitals")
-    return _page(request, obj, status=400, vitals_form=form)
+    return _refused(request, obj, vitals_form=form)
 
 
 @require_POST
@@ -408,7 +424,7 @@ def cancel(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
 
 
 @require_POST
-@staff_view("sessions.chart", get_object=_session)
+@staff_view("sessions.chart", get_object=_session_to_chart)
 def scale(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
     form = ScaleForm(request.POST)
     if form.is_valid():
@@ -425,11 +441,11 @@ def scale(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
         else:
             messages.success(request, "Score charted.")
             return _back(obj, "scales")
-    return _page(request, obj, status=400, scale_form=form)
+    return _refused(request, obj, scale_form=form)
 
 
 @require_POST
-@staff_view("sessions.chart", get_object=_session)
+@staff_view("sessions.chart", get_object=_session_to_chart)
 def event(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
     form = EventForm(request.POST)
     if form.is_valid():
@@ -450,7 +466,7 @@ def event(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
         else:
             messages.success(request, "Adverse event recorded.")
             return _back(obj, "events")
-    return _page(request, obj, status=400, event_form=form)
+    return _refused(request, obj, event_form=form)
 
 
 @require_POST
