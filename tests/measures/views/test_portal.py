@@ -149,3 +149,30 @@ def test_hostile_input_never_500(client, opened, data):
     _link, token = opened
     response = client.post(url(token), data)
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("earlier", [1, 4])
+def test_a_submission_query_count_does_not_grow_with_earlier_answers(
+    client, patient, earlier, django_assert_num_queries
+):
+    """The answer is stored with one INSERT (no draft first) and the outcome summaries
+    are brought up to date in the same transaction, whatever the patient's history (the
+    first answer ever also makes the summary rows)."""
+    for _ in range(earlier):
+        link, _token = links.create_link(patient, "phq-9")
+        responses.submit(link, phq9())
+    _link, token = links.create_link(patient, "phq-9")
+    client.get(url(token))
+
+    # the link, then in a transaction: the link locked, any draft, the answer, the link
+    # closed, the previous answer (alert rules); the summaries (savepoint): facts, first
+    # course, conditions, trials, other treatments, scores, the summary read and
+    # written, its version, the ideation answers, the ideation status read and written
+    # (savepoint); then the clinic profile and crisis lines of the thank-you page
+    with django_assert_num_queries(26):
+        answer = client.post(url(token), form_data(phq9()))
+
+    assert answer.status_code == 200
+    assert Response.objects.filter(patient=patient, submitted_at__isnull=False).count() == (
+        earlier + 1
+    )

@@ -176,8 +176,8 @@ def submit(link: ResponseLink, answers: Mapping[str, object], *, now=None) -> Ou
     with transaction.atomic():
         current = _lock_open(link, now)
         result = _score(instrument, answers)
-        response = _draft_for(current, instrument, now)
-        _store(response, result, now)
+        response = _response_for(current, instrument, now)
+        _store(response, result, now)  # one INSERT when there was no draft
         current.used_at = now
         current.save(update_fields=["used_at"])
         link.used_at = now
@@ -221,17 +221,22 @@ def _lock_open(link: ResponseLink, now: datetime) -> ResponseLink:
     return current
 
 
+def _response_for(link: ResponseLink, instrument, now: datetime) -> Response:
+    """The link's draft, or a new response not saved yet."""
+    return Response.objects.filter(link=link).first() or Response(
+        patient=link.patient,
+        link=link,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def _draft_for(link: ResponseLink, instrument, now: datetime) -> Response:
-    response = Response.objects.filter(link=link).first()
-    if response is None:
-        response = Response.objects.create(
-            patient=link.patient,
-            link=link,
-            instrument_id=instrument.id,
-            instrument_version=instrument.version,
-            created_at=now,
-            updated_at=now,
-        )
+    response = _response_for(link, instrument, now)
+    if response.pk is None:
+        response.save()
     return response
 
 
