@@ -118,3 +118,17 @@ def test_postgresql_plans_joins_in_groups_of_the_configured_size(settings):
         cursor.execute("SHOW from_collapse_limit")
         from_limit = cursor.fetchone()[0]
     assert join_limit == from_limit == str(settings.DB_JOIN_COLLAPSE_LIMIT) == "4"
+
+
+def test_dates_and_numbers_keep_the_en_us_formats_without_translation():
+    """USE_I18N is off (English only): what pages show stays as the en-us locale has it."""
+    from datetime import UTC, datetime
+
+    from django.conf.locale.en import formats as en
+    from django.utils import formats
+
+    moment = datetime(2026, 11, 27, 17, 5, tzinfo=UTC)
+    for name in ("DATE_FORMAT", "DATETIME_FORMAT", "TIME_FORMAT", "SHORT_DATE_FORMAT"):
+        assert formats.get_format(name) == getattr(en, name), name
+    assert formats.date_format(moment, "DATETIME_FORMAT") == "Nov. 27, 2026, 5:05 p.m."
+    assert formats.number_format(1234567, force_grouping=True) == "1,234,567"
