@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -118,7 +119,14 @@ def _count(model, **filters):
 
 
 def measures_counts() -> dict:
-    """Annotations for a Patient queryset (the overview's Questionnaires panel)."""
+    """Annotations for a Patient queryset (the overview's Questionnaires panel). Built
+    once, like ``safety.domain.queries.safety_counts``: nothing in them depends on the
+    request or the time, and Django copies expressions when a queryset uses them."""
+    return dict(_measures_counts())
+
+
+@cache
+def _measures_counts() -> dict:
     last = (
         Response.objects.filter(patient=OuterRef("pk"), submitted_at__isnull=False)
         .order_by()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
@@ -20,7 +22,14 @@ def _count(**filters):
 
 
 def safety_counts() -> dict:
-    """Annotations for a Patient queryset: open alerts and open urgent alerts."""
+    """Annotations for a Patient queryset: open alerts and open urgent alerts. The
+    expressions depend on nothing of the request and Django copies them when a queryset
+    uses them, so they are built once (a quarter of a millisecond each time)."""
+    return dict(_safety_counts())
+
+
+@cache
+def _safety_counts() -> dict:
     return {"safety_open_alerts": _count(), "safety_open_urgent": _count(tier=Tier.URGENT)}
 
 
