@@ -57,7 +57,8 @@ class ClinicProfile(models.Model):
         # Read-only: a page view never writes. The row is made by a migration. Every page
         # reads it: the statement is written once (building it with the ORM cost more).
         table = connection.ops.quote_name(cls._meta.db_table)
-        rows = cls.objects.raw(f"SELECT * FROM {table} WHERE id = %s", [1])  # noqa: S608
+        key = connection.ops.quote_name(cls._meta.pk.column)
+        rows = cls.objects.raw(f"SELECT * FROM {table} WHERE {key} = %s", [1])  # noqa: S608
         return next(iter(rows), None) or cls()
 
 

@@ -104,9 +104,9 @@ def _attach_people(chart: Chart) -> None:
     ids = {getattr(item, f"{name}_id") for item, name in rows} - {None}
     people = User.objects.in_bulk(ids) if ids else {}
     for item, name in rows:
-        person_id = getattr(item, f"{name}_id")
-        if person_id is not None:
-            setattr(item, name, people[person_id])
+        person = people.get(getattr(item, f"{name}_id"))
+        if person is not None:  # else read as before, on first use
+            setattr(item, name, person)
 
 
 def chart(session: Session, *, now: datetime) -> Chart:
