@@ -3,7 +3,7 @@
 ``preload_app``: Django and every view module are imported once in the master process
 and shared by the forked workers, instead of each worker paying the imports (about 4 s
 for the URLconf, matplotlib included, and more for lifelines) on its first requests.
-The same two lines suit production.
+The same settings suit production (README).
 
 ``gc.freeze()`` after those imports: the 270,000 objects they leave are moved out of
 the garbage collector's reach. Otherwise every full collection in a worker walks them
