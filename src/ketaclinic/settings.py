@@ -174,9 +174,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # from_collapse_limit) instead (docs/operations.md).
 DB_JOIN_COLLAPSE_LIMIT = envint("DB_JOIN_COLLAPSE_LIMIT", 4, minimum=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c join_collapse_limit={DB_JOIN_COLLAPSE_LIMIT} "
-        f"-c from_collapse_limit={DB_JOIN_COLLAPSE_LIMIT}"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(  # after any options DATABASE_URL gives (?options=...)
+        filter(
+            None,
+            [
+                _options.get("options", ""),
+                f"-c join_collapse_limit={DB_JOIN_COLLAPSE_LIMIT}",
+                f"-c from_collapse_limit={DB_JOIN_COLLAPSE_LIMIT}",
+            ],
+        )
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -238,7 +238,7 @@ def test_one_refresh_at_a_time_per_board(stale_allowed, director, riverside):
     scored(riverside, "Hart")
     keyed = dashboard.board_key({}, [riverside])
     dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)
-    cache.add(keyed.latest + ":queued", True)  # a refresh already waits for the worker
+    cache.add(dashboard.queued_marker(keyed), True)  # a refresh already waits for the worker
 
     scored(riverside, "Okafor")
     for _ in range(2):  # not queued again: both views get the earlier board
@@ -246,6 +246,6 @@ def test_one_refresh_at_a_time_per_board(stale_allowed, director, riverside):
         board = dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)
         assert (board.stale, board.row_count) == (True, 1)
 
-    cache.delete(keyed.latest + ":queued")  # that refresh is done (or given up)
+    cache.delete(dashboard.queued_marker(keyed))  # that refresh is done (or given up)
     dashboard.board_for(director, {}, [riverside], keyed, stale_ok=True)  # queues, runs
     assert cache.get(keyed.key).row_count == 2

@@ -18,6 +18,8 @@ from allauth.mfa.models import Authenticator
 from django.http import HttpRequest
 
 MFA_METHOD = "mfa"
+# set on a user by the sign-in backend's loader (``accounts.backends.load_user``)
+TOTP_ACTIVE = "totp_active"
 PASSWORD_METHOD = "password"  # noqa: S105 (an allauth method name)
 
 
@@ -36,7 +38,7 @@ def is_password_verified(request: HttpRequest) -> bool:
 def has_totp(user) -> bool:
     """An active TOTP authenticator: read with the user when the sign-in backend loaded
     them this request (``accounts.backends.load_user``), else one query."""
-    known = getattr(user, "totp_active", None)
+    known = getattr(user, TOTP_ACTIVE, None)
     if known is not None:
         return known
     return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()

@@ -20,10 +20,10 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.db import connections
 
+from ketaclinic.accounts.authkit import TOTP_ACTIVE
 from ketaclinic.accounts.models import User
 
 SEPARATOR = "\x1f"  # ASCII unit separator: never part of a group name typed in the admin
-TOTP_ACTIVE = "totp_active"  # the attribute authkit.has_totp reads before it queries
 
 
 @lru_cache(maxsize=4)
@@ -65,7 +65,7 @@ def load_user(user_id) -> User | None:
     user = next(iter(User.objects.raw(sql, params)), None)
     if user is None:
         return None
-    user.totp_active = bool(user.totp_active)  # SQLite answers 0 or 1
+    setattr(user, TOTP_ACTIVE, bool(getattr(user, TOTP_ACTIVE)))  # SQLite answers 0 or 1
     # the cached properties' own values, as User.role_names / location_ids compute them
     user.__dict__["role_names"] = (
         frozenset(_split(user.joined_roles)) if user.is_active else frozenset()

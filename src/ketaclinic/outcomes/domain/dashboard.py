@@ -474,12 +474,17 @@ def _build_and_store(user, filters: dict, locations: list[Location], keyed: Boar
     return board
 
 
+def queued_marker(keyed: BoardKey) -> str:
+    """The cache key that says a build of this scope and filters waits for the worker."""
+    return keyed.latest + ":queued"
+
+
 def _refresh_later(user, filters: dict, locations: list[Location], keyed: BoardKey) -> None:
     """Queue one build of the current board for this scope and filters (one at a time,
     not one per viewer or per change: a marker in the cache until the worker has built
     it, or for as long as a build may take); a queue that cannot be reached is logged and the
     next view past the staleness limit builds it in the request."""
-    if not cache.add(keyed.latest + ":queued", True, REFRESH_MARKER_SECONDS):
+    if not cache.add(queued_marker(keyed), True, REFRESH_MARKER_SECONDS):
         return
     from django_q.tasks import async_task
 
@@ -492,7 +497,7 @@ def _refresh_later(user, filters: dict, locations: list[Location], keyed: BoardK
         )
     except Exception:
         logger.exception("could not queue the dashboard's refresh")
-        cache.delete(keyed.latest + ":queued")
+        cache.delete(queued_marker(keyed))
 
 
 def refresh(user_id: int, filters: dict, location_ids: list[int]) -> bool:
@@ -514,7 +519,7 @@ def refresh(user_id: int, filters: dict, location_ids: list[int]) -> bool:
         _build_and_store(user, filters, locations, keyed)
         return True
     finally:  # the next change may queue the next build
-        cache.delete(keyed.latest + ":queued")
+        cache.delete(queued_marker(keyed))
 
 
 def _period(filters: dict) -> bool:
