@@ -551,6 +551,14 @@ if OUTCOMES_MAINTENANCE_PERCENT > 100 or OUTCOMES_STRONG_DISSOCIATION_CADSS > 92
     )
 if OUTCOMES_MAINTENANCE_MIN_DAYS > OUTCOMES_MAINTENANCE_MAX_DAYS:
     raise ImproperlyConfigured("OUTCOMES_MAINTENANCE_MIN_DAYS must not exceed the MAX")
+# A patient record's overview is cached until a row it shows is written (database
+# triggers move the record's stamp, docs/performance.md) and at most this many seconds
+# (0: never). The rendered record holds personal data: the cache folder (CACHE_DIR)
+# needs the protection the database has. Off under tests (a rolled-back test reuses
+# SQLite's stamps); tests/patients/test_record_cache.py turns it on.
+PATIENT_RECORD_CACHE_SECONDS = envint(
+    "PATIENT_RECORD_CACHE_SECONDS", 0 if ENVIRONMENT == "test" else 300, minimum=0
+)
 # The clinic dashboard is cached until a row it reads is written (database triggers move
 # a generation number, docs/performance.md) and at most this many seconds (0: never).
 # Off under tests, which roll back instead of committing.

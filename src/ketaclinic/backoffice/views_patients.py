@@ -16,10 +16,12 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.accounts.domain.emergency import active_grant
@@ -33,10 +35,10 @@ from ketaclinic.measures.domain import links as measure_links
 from ketaclinic.measures.domain.queries import (  # measures panel
     history_link_annotations,
     measures_counts,
-    measures_panel,
+    measures_panel_rows,
 )
 from ketaclinic.patients import forms as patient_forms
-from ketaclinic.patients.domain import intake, records, self_report
+from ketaclinic.patients.domain import intake, record_cache, records, self_report
 from ketaclinic.patients.domain.coding import GROUP_LABELS, coded_conditions, medication_names
 from ketaclinic.patients.domain.errors import AlreadyAPatient, PatientError, StaleRecord
 from ketaclinic.patients.domain.history import treatment_history
@@ -56,7 +58,7 @@ from ketaclinic.patients.models import (
     PatientAccount,
     PatientReportedHistory,
 )
-from ketaclinic.safety.domain.queries import safety_counts, safety_panel  # safety panel
+from ketaclinic.safety.domain.queries import safety_counts, safety_panel_rows  # safety panel
 from ketaclinic.screening.domain import consent
 from ketaclinic.screening.domain.decisions import current_decision
 from ketaclinic.screening.engine import adequacy
@@ -380,54 +382,95 @@ def _history_summary(history: MedicalHistory | None) -> dict:
     return {"yes": yes, "unanswered": len(unanswered), "history": history}
 
 
+# What the viewer may see and do on the overview: part of the cached record's key.
+OVERVIEW_PERMISSIONS = (
+    ("can_edit_demographics", "patients.edit_demographics", True),
+    ("can_edit_clinical", "patients.edit_clinical", True),
+    ("can_send_history_link", "measures.send_history_link", True),
+    ("can_view_screening", "screening.view_screening", True),
+    ("can_view_safety", "safety.view_alerts", True),
+    ("can_edit_safety_plan", "safety.edit_safety_plan", True),
+    ("can_view_measures", "measures.view_measures", True),
+    ("can_view_treatment", "treatment.view_treatment", False),
+    ("can_open_inquiry", "inquiries.view_inbox", False),
+)
+OVERVIEW_TEMPLATES = ("backoffice/_patient_overview_body.html", "backoffice/safety_plan_panel.html")
+
+
+def _overview_subject(request: HttpRequest, pk: int, **_kwargs) -> Patient:
+    """The patient for the permission check, with the record's stamps (one query): the
+    record itself comes from the cache or ``_patient_overview``."""
+    return get_object_or_404(
+        Patient.objects.select_related("location").annotate(**record_cache.stamp_annotations()),
+        pk=pk,
+    )
+
+
 @require_GET
-@staff_view("patients.view_patient", get_object=_patient_overview)
+@staff_view("patients.view_patient", get_object=_overview_subject)
 def patient_overview(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
-    patient = obj
     user = request.user
-    history = getattr(patient, "medical_history", None)
-    conditions = list(patient.conditions.all())
-    medications = list(patient.medications.all())
+    flags = {
+        name: user.has_perm(permission, obj if on_record else None)
+        for name, permission, on_record in OVERVIEW_PERMISSIONS
+    }
+
+    def build(csrf_placeholder: str) -> record_cache.Part:
+        patient = _patient_overview(request, pk)
+        context = _overview_context(patient, flags)
+        context["csrf_token"] = csrf_placeholder
+        return record_cache.Part(
+            render_to_string(OVERVIEW_TEMPLATES[0], context),
+            valid_until=patient.history_link_open_until,
+        )
+
+    record = record_cache.rendered(
+        request, "overview", obj, flags.values(), build, templates=OVERVIEW_TEMPLATES
+    )
     return render(
         request,
         "backoffice/patient_overview.html",
         {
-            "patient": patient,
-            "conditions": conditions,
-            "active_conditions": [c for c in conditions if c.active],
-            "allergies": list(patient.allergies.all()),
-            "medications": medications,
-            "rems_medications": [m for m in medications if m.active and m.rems_flag],
-            "other_treatments": list(patient.other_treatments.all()),
-            "attachments": list(patient.attachments.all()),
-            "treatment": treatment_history(patient),
-            "medical": _history_summary(history),
-            "timeline": timeline(patient),
-            "phone_display": display_phone(patient.phone) if patient.phone else "",
-            "emergency_phone_display": display_phone(patient.emergency_contact_phone)
-            if patient.emergency_contact_phone
-            else "",
-            "can_edit_demographics": user.has_perm("patients.edit_demographics", patient),
-            "can_edit_clinical": user.has_perm("patients.edit_clinical", patient),
-            "can_send_history_link": user.has_perm("measures.send_history_link", patient),
-            "emergency_grant": _emergency_grant(user, patient),
-            **_screening_summary(user, patient),
-            **safety_panel(user, patient),  # safety panel
-            **measures_panel(user, patient),  # measures panel
+            "patient": obj,
+            "record": mark_safe(record),  # escaped when it was rendered (a Django template)
+            "emergency_grant": _emergency_grant(user, obj),
         },
     )
 
 
-def _screening_summary(user, patient) -> dict:
-    """The signed eligibility decision (current or out of date) and consent, if visible."""
-    if not user.has_perm("screening.view_screening", patient):
-        return {"can_view_screening": False}
-    text = consent.current_text()
-    return {
-        "can_view_screening": True,
-        "screening_state": current_decision(patient),
-        "current_consent": consent.current_consent(patient, text),
+def _overview_context(patient: Patient, flags: dict) -> dict:
+    """The record part's context: the patient as ``_patient_overview`` loads it and the
+    viewer's flags; nothing of the request."""
+    history = getattr(patient, "medical_history", None)
+    conditions = list(patient.conditions.all())
+    medications = list(patient.medications.all())
+    context = {
+        **flags,
+        "patient": patient,
+        "conditions": conditions,
+        "active_conditions": [c for c in conditions if c.active],
+        "allergies": list(patient.allergies.all()),
+        "medications": medications,
+        "rems_medications": [m for m in medications if m.active and m.rems_flag],
+        "other_treatments": list(patient.other_treatments.all()),
+        "attachments": list(patient.attachments.all()),
+        "treatment": treatment_history(patient),
+        "medical": _history_summary(history),
+        "timeline": timeline(patient),
+        "phone_display": display_phone(patient.phone) if patient.phone else "",
+        "emergency_phone_display": display_phone(patient.emergency_contact_phone)
+        if patient.emergency_contact_phone
+        else "",
     }
+    if flags["can_view_screening"]:
+        text = consent.current_text()
+        context["screening_state"] = current_decision(patient)
+        context["current_consent"] = consent.current_consent(patient, text)
+    if flags["can_view_safety"]:
+        context.update(safety_panel_rows(patient))
+    if flags["can_view_measures"]:
+        context.update(measures_panel_rows(patient))
+    return context
 
 
 # --- demographics and medical history (versioned) -----------------------------------------

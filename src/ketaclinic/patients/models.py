@@ -621,3 +621,21 @@ class PatientReportedHistory(models.Model):
     def location_id(self):
         """The patient's location: what the location predicates look at."""
         return self.patient.location_id
+
+
+class RecordStamp(models.Model):
+    """A number that moves whenever a row shown on a patient's record changes, kept by
+    database triggers (migration 0006): the record's rendered parts are cached under it
+    (``patients.domain.record_cache``). ``patient_id`` 0 is the shared reference data
+    the record shows (staff names, location names, the consent text); on SQLite row -1
+    holds the counter the stamps are drawn from. No foreign key: a stamp outlives a
+    deleted row and is never reused."""
+
+    patient_id = models.BigIntegerField(primary_key=True)
+    stamp = models.BigIntegerField()
+
+    class Meta:
+        db_table = "patients_recordstamp"
+
+    def __str__(self) -> str:
+        return f"Record stamp {self.stamp} of patient {self.patient_id}"

@@ -159,12 +159,10 @@ def history_link_annotations() -> dict:
     return {"history_link_open_until": Subquery(open_links.values("expires_at")[:1])}
 
 
-def measures_panel(user, patient) -> dict:
-    """Context for the overview's Questionnaires panel (no queries with ``measures_counts``)."""
-    if not user.has_perm("measures.view_measures", patient):
-        return {"can_view_measures": False}
+def measures_panel_rows(patient) -> dict:
+    """Context for the overview's Questionnaires panel, for a viewer the view has found
+    may see it (no queries with ``measures_counts``)."""
     return {
-        "can_view_measures": True,
         "measures_active_assignments": getattr(patient, "measures_active_assignments", None),
         "measures_open_links": getattr(patient, "measures_open_links", None),
         "measures_last_response_at": getattr(patient, "measures_last_response_at", None),

@@ -33,17 +33,14 @@ def _safety_counts() -> dict:
     return {"safety_open_alerts": _count(), "safety_open_urgent": _count(tier=Tier.URGENT)}
 
 
-def safety_panel(user, patient) -> dict:
-    """Context for the overview's "Safety plan and open alerts" panel (no queries when
-    the patient was loaded with ``safety_counts()`` and ``select_related("safety_plan")``)."""
-    if not user.has_perm("safety.view_alerts", patient):
-        return {"can_view_safety": False}
+def safety_panel_rows(patient) -> dict:
+    """Context for the overview's "Safety plan and open alerts" panel, for a viewer the
+    view has found may see it (no queries when the patient was loaded with
+    ``safety_counts()`` and ``select_related("safety_plan")``)."""
     return {
-        "can_view_safety": True,
         "safety_plan": getattr(patient, "safety_plan", None),
         "safety_open_alerts": getattr(patient, "safety_open_alerts", None),
         "safety_open_urgent": getattr(patient, "safety_open_urgent", None),
-        "can_edit_safety_plan": user.has_perm("safety.edit_safety_plan", patient),
     }
 
 

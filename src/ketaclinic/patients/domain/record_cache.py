@@ -1,0 +1,144 @@
+"""A patient record's rendered parts, cached until something they show changes.
+
+The database keeps a stamp per patient that moves whenever a row the record shows is
+written, and one for the reference data every record shows by name (staff, locations,
+the consent text): ``patients_recordstamp``, kept by triggers (patients migration 0006),
+so no write path, bulk sweep or raw UPDATE can leave a stale page behind. A part is
+cached under both stamps, the day (ages and "current episode" months count from today),
+what the viewer may see and do (``viewer``: their permissions on this record, never
+their identity) and a fingerprint of the deployed templates and settings. An entry
+also ends at ``valid_until``, for what turns by the clock alone (a link's expiry), and
+after ``PATIENT_RECORD_CACHE_SECONDS`` in any case (0 turns the cache off).
+
+Forms inside a part carry a placeholder CSRF token, replaced with the viewer's own on
+the way out: a cached part never holds anyone's token.
+
+Read the stamps before the rows (``stamp_annotations`` on the permission check's own
+query does): a write that lands in between leaves newer rows under an older stamp,
+which no later page asks for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+
+from django.conf import settings
+from django.core.cache import cache as shared_cache
+from django.db.models import OuterRef, Subquery
+from django.middleware.csrf import get_token
+from django.template import loader
+from django.utils import timezone
+
+from ketaclinic.patients.models import RecordStamp
+
+REFERENCE_ID = 0  # the stamp row of the shared reference data (migration 0006)
+
+
+def stamp_annotations() -> dict:
+    """Annotations for a Patient queryset: ``record_stamp`` and ``reference_stamp``
+    (None until the first write after the migration)."""
+    return {
+        "record_stamp": Subquery(
+            RecordStamp.objects.filter(patient_id=OuterRef("pk")).values("stamp")[:1]
+        ),
+        "reference_stamp": Subquery(
+            RecordStamp.objects.filter(patient_id=REFERENCE_ID).values("stamp")[:1]
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class Part:
+    """What a build returns: the HTML (its forms carrying ``placeholder`` as their
+    CSRF token) and when it stops being true without any write (None: not by time)."""
+
+    html: str
+    valid_until: datetime | None = None
+
+
+def enabled() -> bool:
+    return settings.PATIENT_RECORD_CACHE_SECONDS > 0
+
+
+def rendered(
+    request,
+    name: str,
+    patient,
+    viewer: Iterable[object],
+    build: Callable[[str], Part],
+    *,
+    templates: Iterable[str] = (),
+) -> str:
+    """The part ``name`` of ``patient``'s record for this viewer, from the cache when
+    nothing it shows has changed, else from ``build(placeholder)`` (then stored)."""
+    now = timezone.now()
+    seconds = settings.PATIENT_RECORD_CACHE_SECONDS
+    key = _key(name, patient, tuple(viewer), tuple(templates)) if seconds else None
+    entry = shared_cache.get(key) if key else None
+    if entry is not None:
+        html, placeholder, valid_until = entry
+        if valid_until is not None and now >= valid_until:
+            entry = None
+    if entry is None:
+        placeholder = "csrf-placeholder-" + secrets.token_hex(16)
+        part = build(placeholder)
+        html = part.html
+        if key:
+            timeout = seconds
+            if part.valid_until is not None:
+                timeout = max(1, min(seconds, int((part.valid_until - now).total_seconds()) + 1))
+            shared_cache.set(key, (html, placeholder, part.valid_until), timeout)
+    if placeholder in html:
+        html = html.replace(placeholder, get_token(request))
+    return html
+
+
+def _key(name: str, patient, viewer: tuple, templates: tuple) -> str:
+    stamps = (getattr(patient, "record_stamp", "x"), getattr(patient, "reference_stamp", "x"))
+    if "x" in stamps:
+        raise ValueError("load the patient with stamp_annotations() to cache its record")
+    flags = "".join("1" if flag else "0" for flag in viewer)
+    return (
+        f"patients:record:{name}:{patient.pk}:{stamps[0]}:{stamps[1]}:"
+        f"{timezone.localdate().isoformat()}:{flags}:{_fingerprint(templates)}"
+    )
+
+
+@cache
+def _fingerprint(templates: tuple[str, ...]) -> str:
+    """The deployed templates' source and the plain settings (clinic policy among them):
+    a deploy or a changed setting never serves what the old ones rendered."""
+    digest = hashlib.sha256()
+    for name in templates:
+        digest.update(loader.get_template(name).template.source.encode())
+    for name in sorted(dir(settings)):
+        if name.isupper():
+            shown = _canonical(getattr(settings, name))
+            if shown is not None:
+                digest.update(f"{name}={shown};".encode())
+    return digest.hexdigest()[:16]
+
+
+def _canonical(value) -> str | None:
+    """The same text in every process for plain values (sets sorted); None for objects
+    whose text would differ between processes (they are left out)."""
+    if isinstance(value, str | int | float | bool | Decimal | date | timedelta | type(None)):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        items = [_canonical(item) for item in value]
+        return None if None in items else "[" + ",".join(items) + "]"
+    if isinstance(value, set | frozenset):
+        items = [_canonical(item) for item in value]
+        return None if None in items else "{" + ",".join(sorted(items)) + "}"
+    if isinstance(value, dict):
+        items = [(_canonical(k), _canonical(v)) for k, v in value.items()]
+        if any(None in pair for pair in items):
+            return None
+        return "{" + ",".join(sorted(f"{k}:{v}" for k, v in items)) + "}"
+    return None
