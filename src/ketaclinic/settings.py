@@ -551,7 +551,7 @@ if OUTCOMES_MAINTENANCE_PERCENT > 100 or OUTCOMES_STRONG_DISSOCIATION_CADSS > 92
     )
 if OUTCOMES_MAINTENANCE_MIN_DAYS > OUTCOMES_MAINTENANCE_MAX_DAYS:
     raise ImproperlyConfigured("OUTCOMES_MAINTENANCE_MIN_DAYS must not exceed the MAX")
-# A patient record's overview is cached until a row it shows is written (database
+# A patient's overview and outcome page are cached until a row they show is written (database
 # triggers move the record's stamp, docs/performance.md) and at most this many seconds
 # (0: never). The rendered record holds personal data: the cache folder (CACHE_DIR)
 # needs the protection the database has. Off under tests (a rolled-back test reuses

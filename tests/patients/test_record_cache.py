@@ -1,4 +1,5 @@
-"""The patient overview's cached record: served again while nothing it shows changes,
+"""The patient overview's and outcome page's cached record: served again while nothing
+it shows changes,
 built afresh as soon as anything does, whoever or whatever wrote it (patients migration
 0006's triggers move the record's stamp), never another viewer's rights or CSRF token."""
 
@@ -23,6 +24,7 @@ from ketaclinic.measures.models import ResponseLink
 from ketaclinic.patients.domain import records
 from ketaclinic.patients.models import Patient, RecordStamp
 from tests.factories import login_with_mfa
+from tests.outcomes.scores import phq9
 from tests.patients.factories import make_patient
 
 pytestmark = pytest.mark.django_db
@@ -65,12 +67,15 @@ def patient(riverside, frontdesk, prescriber, nurse):
     return patient
 
 
-def url(patient):
-    return reverse("backoffice:patient", args=[patient.pk])
+def url(patient, name="backoffice:patient"):
+    return reverse(name, args=[patient.pk])
 
 
-def page(client, patient) -> str:
-    response = client.get(url(patient))
+OUTCOMES = "backoffice:outcomes-patient"
+
+
+def page(client, patient, name="backoffice:patient") -> str:
+    response = client.get(url(patient, name))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -86,11 +91,14 @@ def tables_read(queries) -> set[str]:
     return found
 
 
-def test_every_table_the_record_shows_moves_its_stamp(client_for, prescriber, patient):
-    """A table the overview reads and no trigger watches would serve stale pages."""
+@pytest.mark.parametrize("name", ["backoffice:patient", OUTCOMES])
+def test_every_table_the_record_shows_moves_its_stamp(client_for, prescriber, patient, name):
+    """A table the page reads and no trigger watches would serve stale pages."""
+    phq9(patient, 20, timezone.now() - timedelta(days=9))
+    phq9(patient, 9, timezone.now() - timedelta(days=2))
     client = client_for(prescriber)
     with CaptureQueriesContext(connection) as queries:
-        page(client, patient)
+        page(client, patient, name)
 
     unwatched = tables_read(queries.captured_queries) - WATCHED - REFERENCE - AROUND_THE_RECORD
 
@@ -115,12 +123,13 @@ def test_every_listed_table_has_its_triggers():
     assert counts == dict.fromkeys(WATCHED, 3) | dict.fromkeys(REFERENCE, 2)
 
 
-def test_a_second_look_comes_from_the_cache(client_for, prescriber, patient):
+@pytest.mark.parametrize("name", ["backoffice:patient", OUTCOMES])
+def test_a_second_look_comes_from_the_cache(client_for, prescriber, patient, name):
     client = client_for(prescriber)
-    first = page(client, patient)
+    first = page(client, patient, name)
 
     with CaptureQueriesContext(connection) as queries:
-        second = page(client, patient)
+        second = page(client, patient, name)
 
     assert without_tokens(second) == without_tokens(first)
     # session, user (roles, locations, MFA as sub-queries), the patient for the
@@ -128,14 +137,39 @@ def test_a_second_look_comes_from_the_cache(client_for, prescriber, patient):
     assert len(queries) == 5
 
 
-@pytest.mark.parametrize("persona", ["frontdesk", "nurse", "prescriber", "director", "admin"])
-def test_the_cached_record_is_the_uncached_one(client_for, personas, patient, persona):
+@pytest.mark.parametrize(
+    ("persona", "name"),
+    [
+        *[(persona, "backoffice:patient") for persona in ("frontdesk", "nurse", "admin")],
+        *[
+            (persona, name)
+            for persona in ("prescriber", "director")
+            for name in ("backoffice:patient", OUTCOMES)
+        ],
+    ],
+)
+def test_the_cached_record_is_the_uncached_one(client_for, personas, patient, persona, name):
+    phq9(patient, 20, timezone.now() - timedelta(days=9))
     client = client_for(personas[persona])
     with override_settings(PATIENT_RECORD_CACHE_SECONDS=0):
-        uncached = page(client, patient)
-    page(client, patient)
+        uncached = page(client, patient, name)
+    page(client, patient, name)
 
-    assert without_tokens(page(client, patient)) == without_tokens(uncached)
+    assert without_tokens(page(client, patient, name)) == without_tokens(uncached)
+
+
+def test_a_new_score_shows_on_the_outcome_page_at_once(client_for, prescriber, patient):
+    phq9(patient, 20, timezone.now() - timedelta(days=9))
+    client = client_for(prescriber)
+    before = page(client, patient, OUTCOMES)
+
+    phq9(patient, 6, timezone.now() - timedelta(days=1))
+    fresh = page(client, patient, OUTCOMES)
+    with override_settings(PATIENT_RECORD_CACHE_SECONDS=0):
+        uncached = page(client, patient, OUTCOMES)
+
+    assert without_tokens(fresh) != without_tokens(before)
+    assert without_tokens(fresh) == without_tokens(uncached)
 
 
 def test_each_viewer_sees_what_their_role_allows(client_for, frontdesk, prescriber, patient):

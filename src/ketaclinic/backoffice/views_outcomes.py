@@ -14,9 +14,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from ketaclinic.backoffice.access import staff_view
@@ -34,11 +36,13 @@ from ketaclinic.outcomes.domain.queries import (
 from ketaclinic.outcomes.domain.reports import progress_report_pdf
 from ketaclinic.outcomes.forms import DashboardFilter, DecisionForm
 from ketaclinic.outcomes.suggestions import policy_as_dict
+from ketaclinic.patients.domain import record_cache
 from ketaclinic.patients.domain.coding import GROUP_LABELS
 from ketaclinic.patients.models import Patient
 
 SVG = "image/svg+xml"
 FIGURE_SECONDS = 24 * 3600
+PATIENT_BODY = "backoffice/outcomes/_patient_body.html"
 
 
 def _patient(request: HttpRequest, pk: int, **_kwargs) -> Patient:
@@ -49,7 +53,40 @@ def _svg(content: bytes) -> HttpResponse:
     return HttpResponse(content, content_type=SVG)
 
 
+def _patient_with_stamps(request: HttpRequest, pk: int, **_kwargs) -> Patient:
+    return get_object_or_404(
+        Patient.objects.select_related("location").annotate(**record_cache.stamp_annotations()),
+        pk=pk,
+    )
+
+
 def _page(request, patient, *, form: DecisionForm | None = None, status: int = 200):
+    """The outcome page: from the record cache on a plain view (the patient loaded with
+    its stamps), built with the refused form otherwise."""
+    can_decide = request.user.has_perm("outcomes.decide_adjustment", patient)
+    if form is None and hasattr(patient, "record_stamp"):
+        record = record_cache.rendered(
+            request,
+            "outcomes",
+            patient,
+            (can_decide,),
+            lambda placeholder: record_cache.Part(_body(patient, can_decide, None, placeholder)),
+            templates=(PATIENT_BODY,),
+        )
+    else:
+        record = _body(patient, can_decide, form, get_token(request))
+    return render(
+        request,
+        "backoffice/outcomes/patient.html",
+        {
+            "patient": patient,
+            "record": mark_safe(record),  # escaped when it was rendered (a Django template)
+        },
+        status=status,
+    )
+
+
+def _body(patient, can_decide: bool, form: DecisionForm | None, csrf_token: str) -> str:
     outcomes = patient_outcomes(patient)
     fingerprint = form.data.get("fingerprint") if form is not None else ""
     context = {
@@ -60,14 +97,15 @@ def _page(request, patient, *, form: DecisionForm | None = None, status: int = 2
         # an error about a suggestion no longer shown goes above the list
         "form_orphan": form is not None
         and fingerprint not in {item.fingerprint for item in outcomes.suggestions},
-        "can_decide": request.user.has_perm("outcomes.decide_adjustment", patient),
+        "can_decide": can_decide,
         "policy_values": policy_as_dict(policy()),
+        "csrf_token": csrf_token,
     }
-    return render(request, "backoffice/outcomes/patient.html", context, status=status)
+    return render_to_string(PATIENT_BODY, context)
 
 
 @require_GET
-@staff_view("outcomes.view_outcomes", get_object=_patient)
+@staff_view("outcomes.view_outcomes", get_object=_patient_with_stamps)
 def patient_page(request: HttpRequest, pk: int, obj: Patient) -> HttpResponse:
     return _page(request, obj)
 

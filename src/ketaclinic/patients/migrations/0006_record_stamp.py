@@ -1,11 +1,11 @@
 """The patient record's stamp: a number that moves whenever a row the record's overview
-shows is written, maintained by the database itself (docs/performance.md).
+or outcome page shows is written, maintained by the database itself (docs/performance.md).
 
 ``patients.domain.record_cache`` reads it; the rendered record is cached under it, so a
 change anywhere (through the domain, the admin, a raw UPDATE, a bulk sweep or synth)
 makes the next page build afresh. Triggers, not application hooks: no write path can
-forget. ``tests/patients/test_record_stamp.py`` checks that every table the overview
-reads is listed here.
+forget. ``tests/patients/test_record_cache.py`` checks that every table those pages
+read is listed here.
 
 PostgreSQL: statement-level triggers with transition tables, one upsert per statement
 for the distinct patients it touched (in id order, so that two bulk writes take the
@@ -41,6 +41,11 @@ WATCHED = [
     ("screening_consent", PATIENT_ROWS),
     ("screening_eligibilitydecision", PATIENT_ROWS),
     ("screening_medicalclearance", PATIENT_ROWS),
+    ("outcomes_patientoutcome", PATIENT_ROWS),
+    ("outcomes_outcomesummary", PATIENT_ROWS),
+    ("outcomes_ideationstatus", PATIENT_ROWS),
+    ("outcomes_adjustmentdecision", PATIENT_ROWS),
+    ("treatment_course", PATIENT_ROWS),
     (
         "inquiries_inquiry",
         (
@@ -54,6 +59,8 @@ REFERENCE = [
     ("accounts_user", ("first_name", "last_name", "email")),
     ("clinic_location", ("name",)),
     ("screening_consenttext", None),
+    ("treatment_protocol", ("name",)),
+    ("treatment_protocolversion", None),
 ]
 SEQUENCE = "patients_record_stamp_seq"
 FUNCTION = "patients_record_bump"
@@ -185,6 +192,8 @@ class Migration(migrations.Migration):
         ("inquiries", "0002_fingerprint"),
         ("accounts", "0004_emergency_access"),
         ("clinic", "0003_history"),
+        ("outcomes", "0003_dashboard_generation"),
+        ("treatment", "0002_rescue_entered_at"),
     ]
 
     operations = [
