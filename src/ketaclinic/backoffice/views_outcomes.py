@@ -54,10 +54,7 @@ def _svg(content: bytes) -> HttpResponse:
 
 
 def _patient_with_stamps(request: HttpRequest, pk: int, **_kwargs) -> Patient:
-    return get_object_or_404(
-        Patient.objects.select_related("location").annotate(**record_cache.stamp_annotations()),
-        pk=pk,
-    )
+    return record_cache.subject(pk)
 
 
 def _page(request, patient, *, form: DecisionForm | None = None, status: int = 200):

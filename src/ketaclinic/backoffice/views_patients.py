@@ -400,10 +400,7 @@ OVERVIEW_TEMPLATES = ("backoffice/_patient_overview_body.html", "backoffice/safe
 def _overview_subject(request: HttpRequest, pk: int, **_kwargs) -> Patient:
     """The patient for the permission check, with the record's stamps (one query): the
     record itself comes from the cache or ``_patient_overview``."""
-    return get_object_or_404(
-        Patient.objects.select_related("location").annotate(**record_cache.stamp_annotations()),
-        pk=pk,
-    )
+    return record_cache.subject(pk)
 
 
 @require_GET

@@ -179,7 +179,7 @@ def test_overview_query_count_does_not_grow(client_for, prescriber, patient, nur
     assert len(response.context["conditions"]) == count
     assert len(response.context["treatment"].rows) == count
     # session, user (roles, locations, MFA as sub-queries), the patient for the
-    # permission check (location joined, the record's stamps as sub-queries; the record
+    # permission check (the record's stamps as sub-queries; the record
     # cache is off under tests, so this is the uncached page), the record's patient
     # (location, prescriber, inquiry, medical history, creator joined), its
     # conditions, allergies, medications, trials, other treatments, attachments
