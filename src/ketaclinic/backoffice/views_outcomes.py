@@ -68,7 +68,6 @@ def _page(request, patient, *, form: DecisionForm | None = None, status: int = 2
             patient,
             (can_decide,),
             lambda placeholder: record_cache.Part(_body(patient, can_decide, None, placeholder)),
-            templates=(PATIENT_BODY,),
         )
     else:
         record = _body(patient, can_decide, form, get_token(request))

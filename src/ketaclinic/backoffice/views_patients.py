@@ -394,7 +394,7 @@ OVERVIEW_PERMISSIONS = (
     ("can_view_treatment", "treatment.view_treatment", False),
     ("can_open_inquiry", "inquiries.view_inbox", False),
 )
-OVERVIEW_TEMPLATES = ("backoffice/_patient_overview_body.html", "backoffice/safety_plan_panel.html")
+OVERVIEW_BODY = "backoffice/_patient_overview_body.html"
 
 
 def _overview_subject(request: HttpRequest, pk: int, **_kwargs) -> Patient:
@@ -417,13 +417,11 @@ def patient_overview(request: HttpRequest, pk: int, obj: Patient) -> HttpRespons
         context = _overview_context(patient, flags)
         context["csrf_token"] = csrf_placeholder
         return record_cache.Part(
-            render_to_string(OVERVIEW_TEMPLATES[0], context),
+            render_to_string(OVERVIEW_BODY, context),
             valid_until=patient.history_link_open_until,
         )
 
-    record = record_cache.rendered(
-        request, "overview", obj, flags.values(), build, templates=OVERVIEW_TEMPLATES
-    )
+    record = record_cache.rendered(request, "overview", obj, flags.values(), build)
     return render(
         request,
         "backoffice/patient_overview.html",

@@ -6,7 +6,7 @@ the consent text): ``patients_recordstamp``, kept by triggers (patients migratio
 so no write path, bulk sweep or raw UPDATE can leave a stale page behind. A part is
 cached under both stamps, the day (ages and "current episode" months count from today),
 what the viewer may see and do (``viewer``: their permissions on this record, never
-their identity) and a fingerprint of the deployed templates and settings. An entry
+their identity) and a fingerprint of the deployed code, templates and settings. An entry
 also ends at ``valid_until``, for what turns by the clock alone (a link's expiry), and
 after ``PATIENT_RECORD_CACHE_SECONDS`` in any case (0 turns the cache off).
 
@@ -27,14 +27,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.http import Http404
 from django.middleware.csrf import get_token
-from django.template import loader
 from django.utils import timezone
 
+import ketaclinic
 from ketaclinic.patients.models import Patient, RecordStamp
 
 REFERENCE_ID = 0  # the stamp row of the shared reference data (migration 0006)
@@ -71,24 +72,18 @@ class Part:
     valid_until: datetime | None = None
 
 
-def enabled() -> bool:
-    return settings.PATIENT_RECORD_CACHE_SECONDS > 0
-
-
 def rendered(
     request,
     name: str,
     patient,
     viewer: Iterable[object],
     build: Callable[[str], Part],
-    *,
-    templates: Iterable[str] = (),
 ) -> str:
     """The part ``name`` of ``patient``'s record for this viewer, from the cache when
     nothing it shows has changed, else from ``build(placeholder)`` (then stored)."""
     now = timezone.now()
     seconds = settings.PATIENT_RECORD_CACHE_SECONDS
-    key = _key(name, patient, tuple(viewer), tuple(templates)) if seconds else None
+    key = _key(name, patient, tuple(viewer)) if seconds else None
     entry = shared_cache.get(key) if key else None
     if entry is not None:
         html, placeholder, valid_until = entry
@@ -108,24 +103,31 @@ def rendered(
     return html
 
 
-def _key(name: str, patient, viewer: tuple, templates: tuple) -> str:
+def _key(name: str, patient, viewer: tuple) -> str:
     stamps = (getattr(patient, "record_stamp", "x"), getattr(patient, "reference_stamp", "x"))
     if "x" in stamps:
         raise ValueError("load the patient with subject() to cache its record")
     flags = "".join("1" if flag else "0" for flag in viewer)
     return (
         f"patients:record:{name}:{patient.pk}:{stamps[0]}:{stamps[1]}:"
-        f"{timezone.localdate().isoformat()}:{flags}:{_fingerprint(templates)}"
+        f"{timezone.localdate().isoformat()}:{flags}:{_fingerprint()}"
     )
 
 
 @cache
-def _fingerprint(templates: tuple[str, ...]) -> str:
-    """The deployed templates' source and the plain settings (clinic policy among them):
-    a deploy or a changed setting never serves what the old ones rendered."""
+def _fingerprint() -> str:
+    """The deployed code and templates (each file's path, size and modification time)
+    and the plain settings (clinic policy among them): a deploy or a changed setting
+    never serves what the old ones rendered. Once per process (about a thousand
+    ``stat`` calls); every worker of one deploy computes the same."""
     digest = hashlib.sha256()
-    for name in templates:
-        digest.update(loader.get_template(name).template.source.encode())
+    package = Path(ketaclinic.__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".html"):
+            found = path.stat()
+            digest.update(
+                f"{path.relative_to(package)}:{found.st_size}:{found.st_mtime_ns};".encode()
+            )
     for name in sorted(dir(settings)):
         if name.isupper():
             shown = _canonical(getattr(settings, name))
