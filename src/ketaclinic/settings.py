@@ -551,9 +551,9 @@ if OUTCOMES_MAINTENANCE_PERCENT > 100 or OUTCOMES_STRONG_DISSOCIATION_CADSS > 92
     )
 if OUTCOMES_MAINTENANCE_MIN_DAYS > OUTCOMES_MAINTENANCE_MAX_DAYS:
     raise ImproperlyConfigured("OUTCOMES_MAINTENANCE_MIN_DAYS must not exceed the MAX")
-# A patient's overview and outcome page are cached until a row they show is written (database
-# triggers move the record's stamp, docs/performance.md) and at most this many seconds
-# (0: never). The rendered record holds personal data: the cache folder (CACHE_DIR)
+# A patient's overview and outcome page are cached until a row they show is written
+# (database triggers move the record's stamp, docs/performance.md) and at most this many
+# seconds (0: never). The rendered record holds personal data: the cache folder (CACHE_DIR)
 # needs the protection the database has. Off under tests (a rolled-back test reuses
 # SQLite's stamps); tests/patients/test_record_cache.py turns it on.
 PATIENT_RECORD_CACHE_SECONDS = envint(

@@ -58,10 +58,10 @@ def _patient_with_stamps(request: HttpRequest, pk: int, **_kwargs) -> Patient:
 
 
 def _page(request, patient, *, form: DecisionForm | None = None, status: int = 200):
-    """The outcome page: from the record cache on a plain view (the patient loaded with
-    its stamps), built with the refused form otherwise."""
+    """The outcome page: from the record cache on a plain view (``patient_page``, the
+    patient loaded with its stamps), built with the refused form otherwise."""
     can_decide = request.user.has_perm("outcomes.decide_adjustment", patient)
-    if form is None and hasattr(patient, "record_stamp"):
+    if form is None:
         record = record_cache.rendered(
             request,
             "outcomes",
