@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from ketaclinic.jobs import queue_after_write
 from ketaclinic.notifications.domain import delivery
 from ketaclinic.notifications.models import OutboxMessage
 from ketaclinic.redaction import remove_links
@@ -66,17 +67,9 @@ def _enqueue(*, dedup_key, kind, to, subject, body, channel) -> OutboxMessage:
             )
     except IntegrityError:
         return OutboxMessage.objects.get(dedup_key=dedup_key)
-    transaction.on_commit(lambda: _schedule(message.pk))
+    # delivered once committed; the sweep sends a message whose task was never queued
+    queue_after_write("ketaclinic.notifications.tasks.deliver_message", message.pk)
     return message
-
-
-def _schedule(message_id: int) -> None:
-    from django_q.tasks import async_task
-
-    try:
-        async_task("ketaclinic.notifications.tasks.deliver_message", message_id)
-    except Exception:  # the sweep will pick the message up; never fail the request
-        log.exception("could not enqueue delivery of outbox message %s", message_id)
 
 
 def _claim(message_id: int) -> bool:
@@ -194,5 +187,5 @@ def retry_failed(message_id: int) -> bool:
         next_attempt_at=timezone.now(),
     )
     if updated:
-        transaction.on_commit(lambda: _schedule(message_id))
+        queue_after_write("ketaclinic.notifications.tasks.deliver_message", message_id)
     return bool(updated)

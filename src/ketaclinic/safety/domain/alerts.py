@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
+from ketaclinic.jobs import queue_after_write
 from ketaclinic.notifications.domain.outbox import enqueue_email
 from ketaclinic.safety.domain.errors import AlertClosed, SafetyError, StaleRecord
 from ketaclinic.safety.domain.oncall import on_call_for, phone_for
@@ -150,19 +151,10 @@ def _notify(alert: Alert, level: int, recipients, *, now: datetime) -> list[int]
 
 
 def _schedule(notification_ids: list[int]) -> None:
-    if not notification_ids:
-        return
-
-    def run():
-        from django_q.tasks import async_task
-
-        for pk in notification_ids:
-            try:
-                async_task("ketaclinic.safety.tasks.deliver_notification", pk)
-            except Exception:  # the sweep delivers it; never fail the cause
-                log.exception("could not enqueue safety notification %s", pk)
-
-    transaction.on_commit(run)
+    """Each notification to the worker once committed (the sweep delivers any whose
+    task was never queued)."""
+    for pk in notification_ids:
+        queue_after_write("ketaclinic.safety.tasks.deliver_notification", pk)
 
 
 def raise_alert(
