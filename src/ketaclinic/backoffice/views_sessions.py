@@ -13,19 +13,26 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.backoffice.forms_util import add_domain_error
+from ketaclinic.clinic.models import Location
+from ketaclinic.patients.domain import record_cache
 from ketaclinic.sessions import charts, rems
 from ketaclinic.sessions.domain import (
     charting,
@@ -155,29 +162,42 @@ def plan(request: HttpRequest, pk: int, obj: Course) -> HttpResponse:
 # --- the live session page ----------------------------------------------------------------------
 
 
-def _page_context(request, session: Session, **forms) -> dict:
-    user = request.user
-    now = timezone.now()
+SESSION_BODY = TEMPLATES + "_session_body.html"
+
+
+def _viewer(user, session: Session) -> dict:
+    """What this viewer may do on the page: the only thing of theirs a cached page
+    depends on (part of its key)."""
+    return {
+        "may_chart": user.has_perm("sessions.chart", session),
+        "can_decide": user.has_perm("sessions.decide", session),
+        "can_sign": user.has_perm("sessions.sign_note", session),
+        "may_draw": user.has_perm("inventory.record", Location(pk=session.location_id)),
+    }
+
+
+def _page_context(session: Session, viewer: dict, slots: dict, now, **forms) -> dict:
+    """The body's context: the session as ``queries.session_queryset`` loads it, the
+    viewer's flags, the forms (blank, or as refused) and ``slots``, the markers of what
+    is filled in for each view (``_fill``)."""
     chart = queries.chart(session, now=now)
     thresholds = policy.thresholds()
-    rule = policy.monitoring_rule(session)
-    latest_predose = chart.latest_predose
     draws = controlled.session_draws(session)
     lot_numbers = sorted({state.entry.lot.lot_number for state in draws})
-    context = {
+    may_chart = viewer["may_chart"]
+    return {
+        **viewer,
         "session": session,
         "patient": session.course.patient,
         "course": session.course,
         "order": session.order,
         "chart": chart,
-        "now": now,
-        "rule": rule,
+        "slots": slots,
+        "rule": policy.monitoring_rule(session),
         "alert_lines": thresholds.alert_lines(),
         "predose_lines": thresholds.predose_lines(),
-        "can_chart": user.has_perm("sessions.chart", session) and session.is_open,
-        "can_decide": user.has_perm("sessions.decide", session),
-        "can_sign": user.has_perm("sessions.sign_note", session),
-        "can_edit_note": user.has_perm("sessions.chart", session),
+        "can_chart": may_chart and session.is_open,
+        "can_edit_note": may_chart,
         "late_minutes": policy.late_after().seconds // 60,
         "vitals_form": forms.get("vitals_form") or VitalsForm(),
         "paper_scans": list(session.paper_scans.select_related("attachment", "by")),
@@ -185,12 +205,6 @@ def _page_context(request, session: Session, **forms) -> dict:
         "rescue_doses": list(rescuing.session_rescue_doses(session)),
         "rescue_form": forms.get("rescue_form") or rescue_form(),
         "draws": draws,
-        "draw_form": forms.get("draw_form")
-        or (
-            DrawForm(lots=controlled.drawable_lots(session))
-            if session.order_id and user.has_perm("inventory.record", session.location)
-            else None
-        ),
         "admin_form": forms.get("admin_form")
         or AdministrationForm(
             lots=lot_numbers,
@@ -206,7 +220,7 @@ def _page_context(request, session: Session, **forms) -> dict:
         ),
         "scale_form": forms.get("scale_form") or ScaleForm(),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
-        "can_cancel": user.has_perm("sessions.chart", session)
+        "can_cancel": may_chart
         and session.dose_started_at is None
         and session.status not in (Status.DISCHARGED, Status.CANCELLED),
         "event_form": forms.get("event_form") or EventForm(),
@@ -220,15 +234,84 @@ def _page_context(request, session: Session, **forms) -> dict:
         "amend_form": forms.get("amend_form") or AmendForm(),
         "chart_url": reverse("backoffice:sessions-chart", args=[session.pk])
         + f"?v={session.data_version}",
-        "latest_predose": latest_predose,
+        "latest_predose": chart.latest_predose,
     }
-    return context
+
+
+@dataclass(frozen=True)
+class _Live:
+    """What the body needs filled in for each view, kept with the cached body: the
+    markers, the title, the clock's inputs and what the draw form is built from."""
+
+    slots: dict
+    title: str
+    clock: queries.Clock
+    draw: dict | None  # location_id, product_id, product_name; None: no draw form
+
+
+def _body(session: Session, viewer: dict, csrf: str, now, **forms) -> record_cache.Part:
+    nonce = secrets.token_hex(8)
+    slots = {name: f"slot-{name}-{nonce}" for name in ("checks", "total", "draw")}
+    context = _page_context(session, viewer, slots, now, **forms)
+    context["csrf_token"] = csrf
+    draw = None
+    if context["can_chart"] and viewer["may_draw"] and session.order_id:
+        draw = {
+            "location_id": session.location_id,
+            "product_id": session.order.product_id,
+            "product_name": session.order.product.name,
+            "form": forms.get("draw_form"),
+        }
+    live = _Live(
+        slots=slots,
+        title=f"Session {session.session_number} · {session.course.patient.display_name}",
+        clock=context["chart"].clock,
+        draw=draw,
+    )
+    return record_cache.Part(render_to_string(SESSION_BODY, context), extra=live)
+
+
+def _fill(request, session: Session, html: str, live: _Live, now) -> str:
+    """The body with what changes by the clock (checks due or late, the dose so far) and
+    by other sessions (the lots in the safe) worked out for this view."""
+    checks, total, problem = live.clock.at(now)
+    parts = {
+        "checks": render_to_string(
+            TEMPLATES + "_checks.html",
+            {"checks": checks, "due_now": [c for c in checks if c.status in ("due now", "late")]},
+        ),
+        "total": render_to_string(
+            TEMPLATES + "_total_dose.html", {"total": total, "dose_problem": problem}
+        ),
+        "draw": "",
+    }
+    if live.draw is not None:
+        draw = live.draw
+        form = draw["form"] or DrawForm(
+            lots=controlled.lots_for(draw["location_id"], draw["product_id"])
+        )
+        parts["draw"] = render_to_string(
+            TEMPLATES + "_draw_form.html",
+            {"session": session, "draw_form": form, "product_name": draw["product_name"]},
+            request=request,
+        )
+    for name, marker in live.slots.items():
+        html = html.replace(marker, parts[name], 1)
+    return html
 
 
 def _page(request, session: Session, *, status: int = 200, **forms) -> HttpResponse:
-    return render(
-        request, TEMPLATES + "session.html", _page_context(request, session, **forms), status=status
-    )
+    """The page with refused forms (or blank ones): built for this request only."""
+    now = timezone.now()
+    viewer = _viewer(request.user, session)
+    part = _body(session, viewer, get_token(request), now, **forms)
+    return _framed(request, session, part.html, part.extra, now, status=status)
+
+
+def _framed(request, session, html: str, live: _Live, now, *, status: int = 200) -> HttpResponse:
+    body = _fill(request, session, html, live, now)
+    context = {"title": live.title, "body": mark_safe(body)}  # escaped when rendered
+    return render(request, TEMPLATES + "session.html", context, status=status)
 
 
 def _refused(request, session: Session, **forms) -> HttpResponse:
@@ -239,10 +322,24 @@ def _refused(request, session: Session, **forms) -> HttpResponse:
     )
 
 
+def _session_subject(request: HttpRequest, pk: int, **_kwargs) -> Session:
+    """The session for the permission check, with its patient's stamps (one query): the
+    page itself comes from the cache or ``queries.session_queryset``."""
+    return queries.session_subject(pk)
+
+
 @require_GET
-@staff_view("sessions.view_session", get_object=_session)
+@staff_view("sessions.view_session", get_object=_session_subject)
 def session_page(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
-    return _page(request, obj)
+    now = timezone.now()
+    viewer = _viewer(request.user, obj)
+
+    def build(csrf_placeholder: str) -> record_cache.Part:
+        session = get_object_or_404(queries.session_queryset(), pk=pk)
+        return _body(session, viewer, csrf_placeholder, now)
+
+    html, live = record_cache.rendered_part(request, "session", obj, viewer.values(), build)
+    return _framed(request, obj, html, live, now)
 
 
 def _chart_key(session: Session) -> str:

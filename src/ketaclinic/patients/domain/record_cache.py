@@ -67,10 +67,12 @@ def _subject_sql() -> str:
 @dataclass(frozen=True)
 class Part:
     """What a build returns: the HTML (its forms carrying ``placeholder`` as their
-    CSRF token) and when it stops being true without any write (None: not by time)."""
+    CSRF token), when it stops being true without any write (None: not by time), and
+    ``extra``: anything (picklable) the page needs besides the HTML, kept with it."""
 
     html: str
     valid_until: datetime | None = None
+    extra: object = None
 
 
 def rendered(
@@ -82,26 +84,39 @@ def rendered(
 ) -> str:
     """The part ``name`` of ``patient``'s record for this viewer, from the cache when
     nothing it shows has changed, else from ``build(placeholder)`` (then stored)."""
+    return rendered_part(request, name, patient, viewer, build)[0]
+
+
+def rendered_part(
+    request,
+    name: str,
+    subject,
+    viewer: Iterable[object],
+    build: Callable[[str], Part],
+) -> tuple[str, object]:
+    """``rendered``, with the part's ``extra``. ``subject`` is what the stamps were read
+    with: the patient (``subject()``), or a row of theirs read with both stamps (a
+    session); ``name`` says which kind of row its pk is."""
     now = timezone.now()
     seconds = settings.PATIENT_RECORD_CACHE_SECONDS
-    key = _key(name, patient, tuple(viewer)) if seconds else None
+    key = _key(name, subject, tuple(viewer)) if seconds else None
     entry = shared_cache.get(key) if key else None
     if entry is not None:
-        html, placeholder, valid_until = entry
+        html, placeholder, valid_until, extra = entry
         if valid_until is not None and now >= valid_until:
             entry = None
     if entry is None:
         placeholder = "csrf-placeholder-" + secrets.token_hex(16)
         part = build(placeholder)
-        html = part.html
+        html, extra = part.html, part.extra
         if key:
             timeout = seconds
             if part.valid_until is not None:
                 timeout = max(1, min(seconds, int((part.valid_until - now).total_seconds()) + 1))
-            shared_cache.set(key, (html, placeholder, part.valid_until), timeout)
+            shared_cache.set(key, (html, placeholder, part.valid_until, extra), timeout)
     if placeholder in html:
         html = html.replace(placeholder, get_token(request))
-    return html
+    return html, extra
 
 
 def _key(name: str, patient, viewer: tuple) -> str:

@@ -104,7 +104,7 @@ def _quoted(sql: str) -> str:
     return "'" + sql.replace("'", "''") + "'"
 
 
-def _postgresql(schema_editor) -> None:
+def _postgresql(schema_editor, watched=WATCHED, reference=REFERENCE) -> None:
     schema_editor.execute(f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE}")
     schema_editor.execute(PG_FUNCTION)
     schema_editor.execute(PG_REFERENCE_FUNCTION)
@@ -113,13 +113,13 @@ def _postgresql(schema_editor) -> None:
         "update": "REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows",
         "delete": "REFERENCING OLD TABLE AS old_rows",
     }
-    for table, (rows, _row) in WATCHED:
+    for table, (rows, _row) in watched:
         for event, referencing in transition.items():
             schema_editor.execute(
                 f"CREATE TRIGGER {TRIGGER}_{event} AFTER {event.upper()} ON {table} "
                 f"{referencing} FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}({_quoted(rows)})"
             )
-    for table, columns in REFERENCE:
+    for table, columns in reference:
         when = f" WHEN ({_changed(columns)})" if columns else ""
         schema_editor.execute(
             f"CREATE TRIGGER {TRIGGER}_update AFTER UPDATE ON {table} FOR EACH ROW{when} "
@@ -143,15 +143,15 @@ def _sqlite_bump(touched: str) -> str:
     )
 
 
-def _sqlite(schema_editor) -> None:
-    for table, (_rows, row) in WATCHED:
+def _sqlite(schema_editor, watched=WATCHED, reference=REFERENCE) -> None:
+    for table, (_rows, row) in watched:
         for event, which in (("insert", ("NEW",)), ("delete", ("OLD",)), ("update", ("NEW", "OLD"))):
             touched = " UNION ".join(row.format(row=name) for name in which)
             schema_editor.execute(
                 f"CREATE TRIGGER {TRIGGER}_{table}_{event} AFTER {event.upper()} ON {table} "
                 f"{_sqlite_bump(touched)}"
             )
-    for table, columns in REFERENCE:
+    for table, columns in reference:
         for event in ("update", "delete"):
             when = f" WHEN {_changed(columns)}" if columns and event == "update" else ""
             schema_editor.execute(
@@ -168,19 +168,22 @@ def forwards(apps, schema_editor):
         _sqlite(schema_editor)
 
 
-def backwards(apps, schema_editor):
+def drop_triggers(schema_editor, tables) -> None:
     vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        for table, _how in WATCHED + REFERENCE:
-            for event in ("insert", "update", "delete"):
+    for table, _how in tables:
+        for event in ("insert", "update", "delete"):
+            if vendor == "postgresql":
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}_{event} ON {table}")
+            elif vendor == "sqlite":
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}_{table}_{event}")
+
+
+def backwards(apps, schema_editor):
+    drop_triggers(schema_editor, WATCHED + REFERENCE)
+    if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {REFERENCE_FUNCTION}()")
         schema_editor.execute(f"DROP SEQUENCE IF EXISTS {SEQUENCE}")
-    elif vendor == "sqlite":
-        for table, _how in WATCHED + REFERENCE:
-            for event in ("insert", "update", "delete"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}_{table}_{event}")
 
 
 class Migration(migrations.Migration):

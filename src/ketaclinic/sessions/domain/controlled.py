@@ -28,11 +28,16 @@ def drawable_lots(session: Session, *, today=None):
     first (use the oldest stock first)."""
     if session.order_id is None:
         return Lot.objects.none()
+    return lots_for(session.location_id, session.order.product_id, today=today)
+
+
+def lots_for(location_id: int, product_id: int, *, today=None):
+    """``drawable_lots`` from the ids alone (the cached session page keeps those)."""
     today = today or timezone.localdate()
     return (
         Lot.objects.filter(
-            location_id=session.location_id,
-            product_id=session.order.product_id,
+            location_id=location_id,
+            product_id=product_id,
             expires_on__gte=today,
             balance_mg__gt=0,
         )

@@ -4,16 +4,26 @@ number of charted rows)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from ketaclinic.accounts.models import User
+from ketaclinic.patients.domain.record_cache import REFERENCE_ID
+from ketaclinic.patients.models import RecordStamp
 from ketaclinic.sessions import doses
 from ketaclinic.sessions.domain import policy
 from ketaclinic.sessions.domain.charting import dose_events
 from ketaclinic.sessions.models import Session, Status
-from ketaclinic.sessions.schedule import DueCheck, due_checks, observation_ends_at
+from ketaclinic.sessions.schedule import (
+    DueCheck,
+    MonitoringRule,
+    due_checks,
+    observation_ends_at,
+)
+from ketaclinic.treatment.models import Course
 
 
 def session_queryset() -> QuerySet[Session]:
@@ -27,6 +37,43 @@ def session_queryset() -> QuerySet[Session]:
         "discharge__by",
         "note_signed_by",
     )
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What the parts of the chart that change with the clock alone are computed from:
+    the checks due or late, and the dose given so far by a running infusion. Plain
+    values, so that a cached page keeps them and works those parts out anew for each
+    view (``at``)."""
+
+    rule: MonitoringRule | None = None
+    dose_started_at: datetime | None = None
+    infusion_ended_at: datetime | None = None
+    discharged_at: datetime | None = None  # the checks stop here once discharged
+    charted: tuple[datetime, ...] = ()
+    grace: timedelta = timedelta(0)
+    events: tuple[doses.AdministrationEvent, ...] = ()
+
+    def at(self, now: datetime) -> tuple[list[DueCheck], doses.DoseTotal | None, str]:
+        """The checks with their status, the total dose so far and what makes the dose
+        record unreadable (""), at ``now``."""
+        checks: list[DueCheck] = []
+        if self.rule is not None and self.dose_started_at is not None:
+            checks = due_checks(
+                self.rule,
+                self.dose_started_at,
+                self.infusion_ended_at,
+                list(self.charted),
+                self.discharged_at or now,
+                grace=self.grace,
+            )
+        total, problem = None, ""
+        if self.events:
+            try:
+                total = doses.total_dose(list(self.events), until=max(now, self.events[-1].at))
+            except doses.DoseRecordError as exc:
+                problem = exc.sentence
+        return checks, total, problem
 
 
 @dataclass
@@ -43,6 +90,7 @@ class Chart:
     total: doses.DoseTotal | None = None
     dose_problem: str = ""
     observation_ends_at: datetime | None = None
+    clock: Clock = field(default_factory=Clock)
 
     @property
     def open_alerts(self) -> list:
@@ -124,25 +172,47 @@ def chart(session: Session, *, now: datetime) -> Chart:
         amendments=list(session.amendments.order_by("at", "id")),
     )
     _attach_people(result)
+    rule = None
     if session.dose_started_at is not None:
         rule = policy.monitoring_rule(session)
-        charted = [item.occurred_at for item in result.vitals]
-        end = now if session.status != Status.DISCHARGED else session.discharged_at
-        result.checks = due_checks(
-            rule,
-            session.dose_started_at,
-            session.infusion_ended_at,
-            charted,
-            end,
-            grace=policy.grace(),
-        )
         result.observation_ends_at = observation_ends_at(
             rule, session.dose_started_at, session.infusion_ended_at
         )
-    events = dose_events(result.administrations)
-    if events:
-        try:
-            result.total = doses.total_dose(events, until=max(now, events[-1].at))
-        except doses.DoseRecordError as exc:
-            result.dose_problem = exc.sentence
+    result.clock = Clock(
+        rule=rule,
+        dose_started_at=session.dose_started_at,
+        infusion_ended_at=session.infusion_ended_at,
+        discharged_at=session.discharged_at if session.status == Status.DISCHARGED else None,
+        charted=tuple(item.occurred_at for item in result.vitals),
+        grace=policy.grace(),
+        events=tuple(dose_events(result.administrations)),
+    )
+    result.checks, result.total, result.dose_problem = result.clock.at(now)
     return result
+
+
+def session_subject(pk: int) -> Session:
+    """The session row for the permission check of its cached page, with its patient's
+    record stamp and the reference stamp (``record_stamp``, ``reference_stamp``) and
+    its course's patient (for the access log): one statement written once (the page's
+    own loader joins 14 tables). Raises Http404."""
+    found = list(Session.objects.raw(_subject_sql(), [pk]))
+    if not found:
+        raise Http404("No such session.")
+    session = found[0]
+    session.course = Course(pk=session.course_id, patient_id=session.course_patient_id)
+    return session
+
+
+@cache
+def _subject_sql() -> str:
+    sessions = Session._meta.db_table
+    courses = Course._meta.db_table
+    stamps = RecordStamp._meta.db_table
+    return (
+        f"SELECT s.*, c.patient_id AS course_patient_id, "  # noqa: S608 (names from the models)
+        f"(SELECT t.stamp FROM {stamps} t WHERE t.patient_id = c.patient_id) AS record_stamp, "
+        f"(SELECT r.stamp FROM {stamps} r WHERE r.patient_id = {REFERENCE_ID}) "
+        f"AS reference_stamp FROM {sessions} s JOIN {courses} c ON c.id = s.course_id "
+        f"WHERE s.id = %s"
+    )
