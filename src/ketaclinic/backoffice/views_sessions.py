@@ -255,12 +255,15 @@ def _body(session: Session, viewer: dict, csrf: str, now, **forms) -> record_cac
     context = _page_context(session, viewer, slots, now, **forms)
     context["csrf_token"] = csrf
     draw = None
-    if context["can_chart"] and viewer["may_draw"] and session.order_id:
+    refused_draw = forms.get("draw_form")
+    if session.order_id and (
+        refused_draw is not None or (context["can_chart"] and viewer["may_draw"])
+    ):
         draw = {
             "location_id": session.location_id,
             "product_id": session.order.product_id,
             "product_name": session.order.product.name,
-            "form": forms.get("draw_form"),
+            "form": refused_draw,
         }
     live = _Live(
         slots=slots,
