@@ -26,6 +26,7 @@ from ketaclinic.patients.models import Patient, RecordStamp
 from tests.factories import login_with_mfa
 from tests.outcomes.scores import phq9
 from tests.patients.factories import make_patient
+from tests.patients.stamps import tables_read, triggered_tables, without_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,6 @@ AROUND_THE_RECORD = {
     "clinic_clinicprofile",
     "accounts_emergencyaccess",
 }
-MASKED_TOKEN = re.compile(r"\b[A-Za-z0-9]{64}\b")  # a CSRF token, masked anew per page
 
 
 @pytest.fixture(autouse=True)
@@ -80,17 +80,6 @@ def page(client, patient, name="backoffice:patient") -> str:
     return response.content.decode()
 
 
-def without_tokens(html: str) -> str:
-    return MASKED_TOKEN.sub("TOKEN", html)
-
-
-def tables_read(queries) -> set[str]:
-    found = set()
-    for query in queries:
-        found.update(re.findall(r'(?:FROM|JOIN)\s+"?([a-z_0-9]+)"?', query["sql"]))
-    return found
-
-
 @pytest.mark.parametrize("name", ["backoffice:patient", OUTCOMES])
 def test_every_table_the_record_shows_moves_its_stamp(client_for, prescriber, patient, name):
     """A table the page reads and no trigger watches would serve stale pages."""
@@ -106,18 +95,7 @@ def test_every_table_the_record_shows_moves_its_stamp(client_for, prescriber, pa
 
 
 def test_every_listed_table_has_its_triggers():
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "WHERE t.tgname LIKE 'patients_record_bump%%'"
-            )
-        else:
-            cursor.execute(
-                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
-                "AND name LIKE 'patients_record_bump%'"
-            )
-        triggered = [row[0] for row in cursor.fetchall()]
+    triggered = triggered_tables()
 
     counts = {table: triggered.count(table) for table in WATCHED | REFERENCE}
     assert counts == dict.fromkeys(WATCHED, 3) | dict.fromkeys(REFERENCE, 2)

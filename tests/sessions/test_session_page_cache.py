@@ -24,6 +24,8 @@ from ketaclinic.sessions.domain.queries import Clock
 from ketaclinic.sessions.models import VitalSigns
 from ketaclinic.sessions.schedule import MonitoringRule
 from tests.inventory.factories import receive, register
+from tests.patients.stamps import tables_read, triggered_tables
+from tests.patients.stamps import without_tokens as masked
 from tests.sessions.factories import NORMAL, checked_in, dosing, vial
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +52,6 @@ AROUND_THE_BODY = {
     "inventory_lot",
     "treatment_product",
 }
-MASKED_TOKEN = re.compile(r"\b[A-Za-z0-9]{64}\b")
 # a running infusion's dose so far grows between two views (worked out at each)
 DOSE_SO_FAR = re.compile(r"Given so far: [0-9.]+ mg")
 
@@ -86,14 +87,7 @@ def page(client, session) -> str:
 
 
 def without_tokens(html: str) -> str:
-    return DOSE_SO_FAR.sub("DOSE", MASKED_TOKEN.sub("TOKEN", html))
-
-
-def tables_read(queries) -> set[str]:
-    found = set()
-    for query in queries:
-        found.update(re.findall(r'(?:FROM|JOIN)\s+"?([a-z_0-9]+)"?', query["sql"]))
-    return found
+    return DOSE_SO_FAR.sub("DOSE", masked(html))
 
 
 def test_every_table_the_page_shows_moves_its_stamp(client_for, nurse, iv):
@@ -111,18 +105,7 @@ def test_every_table_the_page_shows_moves_its_stamp(client_for, nurse, iv):
 
 
 def test_every_listed_table_has_its_triggers():
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "WHERE t.tgname LIKE 'patients_record_bump%%'"
-            )
-        else:
-            cursor.execute(
-                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
-                "AND name LIKE 'patients_record_bump%'"
-            )
-        triggered = [row[0] for row in cursor.fetchall()]
+    triggered = triggered_tables()
 
     watched = {table for table, _how in stamps_0007.WATCHED}
     reference = {table for table, _how in stamps_0007.REFERENCE}
