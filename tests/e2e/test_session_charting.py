@@ -103,7 +103,11 @@ def test_a_nurse_charts_a_whole_session_and_the_prescriber_signs(
     ).is_visible()
     assert Alert.objects.filter(kind="vital_signs", tier="urgent").count() == 1
     assert axe_violations(page) == []
-    if write:
+    if write:  # the chart is its own request (matplotlib): wait for it to be drawn
+        page.wait_for_function(
+            "() => { const img = document.querySelector('img.chart-img');"
+            " return img && img.complete && img.naturalWidth > 0; }"
+        )
         page.screenshot(path=str(SCREENSHOTS / "session-live-tablet.png"), full_page=True)
     page.get_by_label("Response").fill("Infusion paused 2 minutes; BP 152/92 on recheck.")
     page.get_by_role("button", name="Record the response").click()

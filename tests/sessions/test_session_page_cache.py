@@ -122,6 +122,8 @@ def test_a_second_look_comes_from_the_cache(client_for, prescriber, nurse, iv):
         second = page(client, iv)
 
     assert without_tokens(second) == without_tokens(first)
+    assert "{#" not in first  # a template comment spread over lines is printed
+    assert "slot-" not in first  # every marker filled
     # session, user (roles, locations, MFA as sub-queries), the session for the
     # permission check with its patient's stamps, the access-log entry, the clinic
     # profile (page frame), whether the safe holds a lot to draw from (draw form)
