@@ -360,12 +360,11 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         print(f"migrated in {time.monotonic() - began:.0f} s")
         # The seed writes what is "already there"; nothing is enqueued for it.
-        enqueue_alerts, enqueue_email = alerts._schedule, outbox._schedule
-        alerts._schedule = lambda ids: None
-        outbox._schedule = lambda pk: None
+        queued = alerts.queue_after_write, outbox.queue_after_write
+        alerts.queue_after_write = outbox.queue_after_write = lambda *args, **kwargs: None
         expected, by_level = seed(args.alerts)
         deliver_earlier_notifications()
-        alerts._schedule, outbox._schedule = enqueue_alerts, enqueue_email
+        alerts.queue_after_write, outbox.queue_after_write = queued
         alert_ids = by_level[1] + by_level[2]
         fake_mark = len(fake.requests)
         mail_dir = tmp / "mail"
