@@ -281,7 +281,7 @@ def _fill(request, session: Session, html: str, live: _Live, now) -> str:
     parts = {
         "checks": render_to_string(
             TEMPLATES + "_checks.html",
-            {"checks": checks, "due_now": [c for c in checks if c.status in ("due now", "late")]},
+            {"checks": checks, "due_now": queries.due_now(checks)},
         ),
         "total": render_to_string(
             TEMPLATES + "_total_dose.html", {"total": total, "dose_problem": problem}

@@ -39,6 +39,11 @@ def session_queryset() -> QuerySet[Session]:
     )
 
 
+def due_now(checks: list[DueCheck]) -> list[DueCheck]:
+    """The checks to take now: due, or late."""
+    return [check for check in checks if check.status in ("due now", "late")]
+
+
 @dataclass(frozen=True)
 class Clock:
     """What the parts of the chart that change with the clock alone are computed from:
@@ -131,7 +136,7 @@ class Chart:
 
     @property
     def due_now(self) -> list[DueCheck]:
-        return [check for check in self.checks if check.status in ("due now", "late")]
+        return due_now(self.checks)
 
 
 def _attach_people(chart: Chart) -> None:
