@@ -29,6 +29,7 @@ from ketaclinic.audit.domain.log import record
 from ketaclinic.audit.models import Action
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.backoffice.forms_util import add_domain_error
+from ketaclinic.backoffice.rows import patient_rows
 from ketaclinic.inquiries.domain.phone import display_phone
 from ketaclinic.inquiries.models import Inquiry
 from ketaclinic.measures.domain import links as measure_links
@@ -234,6 +235,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     if not paginator.over_bound:  # few matches, whatever the search: find, then sort
         paginator.object_list = in_order_after_matching(queryset)
     page = paginator.get_page(request.GET.get("page"))
+    patients = list(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
     template = (
@@ -245,7 +247,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form if form.is_bound else patient_forms.PatientFilterForm(),
             "page": page,
-            "patients": list(page.object_list),
+            "patients": patients,
+            "rows": patient_rows(patients, timezone.localdate()),
             "query_string": params.urlencode(),
             "can_create": request.user.has_perm("patients.create_patient"),
         },
