@@ -378,3 +378,29 @@ def test_failure_part_way_through_saving_leaves_nothing_half_saved(client, river
     # and once the database is healthy again, the same form goes through once
     assert client.post(URL, data).status_code == 302
     assert Inquiry.objects.count() == 1
+
+
+def _queries_of_a_new_submission(client) -> list[str]:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(URL, valid_data(message=f"Question {uuid.uuid4()}"))
+    assert response.status_code == 302
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.django_db
+def test_a_submission_costs_the_same_queries_however_many_came_before(client, clinic_location):
+    from tests.factories import make_inquiry
+
+    first = _queries_of_a_new_submission(client)
+    for n in range(15):
+        make_inquiry(clinic_location, message=f"Earlier {n}", email=f"p{n}@example.com")
+
+    later = _queries_of_a_new_submission(client)
+
+    assert len(later) == len(first)
+    # the form's profile read serves the emails too; one look for a repeat (same key or
+    # same words), not two
+    assert sum("clinic_clinicprofile" in sql for sql in later) == 1
+    assert sum(sql.startswith('SELECT "inquiries_inquiry"."id"') for sql in later) == 1

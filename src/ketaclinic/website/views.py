@@ -98,8 +98,12 @@ def get_in_touch(request: HttpRequest) -> HttpResponse:
                 "so we paused new ones for a while. Your message is still here. Please try again "
                 "later, or call us: the numbers are at the bottom of this page.",
             )
+        facts = facts_for(request)  # read for the form: the emails need the profile too
         submission = submit_inquiry(
-            data, idempotency_key=form.cleaned_data["submission_key"], client_ip=ip
+            data,
+            idempotency_key=form.cleaned_data["submission_key"],
+            client_ip=ip,
+            profile=facts.profile if facts.available else None,
         )
     except DatabaseError:
         log.exception("get-in-touch: database unavailable")

@@ -70,3 +70,14 @@ def test_duplicate_window_is_a_setting(riverside):
     second = make_inquiry(riverside, message="Hello")
 
     assert first.pk != second.pk
+
+
+def test_the_same_key_wins_over_an_earlier_copy_of_the_words(riverside):
+    copy = make_inquiry(riverside, message="Hello")
+    key = uuid.uuid4()
+    keyed = make_inquiry(riverside, idempotency_key=key, message="Another question")
+
+    again = make_inquiry(riverside, idempotency_key=key, message="Hello")
+
+    assert again.pk == keyed.pk != copy.pk
+    assert Inquiry.objects.count() == 2

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,24 +62,34 @@ def is_rate_limited(client_ip: str | None) -> bool:
     return recent >= settings.INQUIRY_RATE_LIMIT_COUNT
 
 
+def already_received(idempotency_key: uuid.UUID, fingerprint: str) -> Inquiry | None:
+    """The inquiry a submission repeats: the one saved under the same idempotency key
+    (double click, back-and-resubmit), else the earliest with the same fingerprint
+    within the duplicate window (the same words sent again). One query."""
+    since = timezone.now() - timedelta(seconds=settings.INQUIRY_DUPLICATE_WINDOW_SECONDS)
+    same_key = Q(idempotency_key=idempotency_key)
+    return (
+        Inquiry.objects.filter(same_key | Q(fingerprint=fingerprint, created_at__gte=since))
+        .order_by(Case(When(same_key, then=Value(0)), default=Value(1)), "created_at", "id")
+        .first()
+    )
+
+
 def submit_inquiry(
-    data: InquiryData, *, idempotency_key: uuid.UUID, client_ip: str | None
+    data: InquiryData,
+    *,
+    idempotency_key: uuid.UUID,
+    client_ip: str | None,
+    profile: ClinicProfile | None = None,
 ) -> Submission:
     """Save an inquiry and its two notification emails in one transaction.
 
     The same idempotency key (double click, back-and-resubmit) returns the inquiry
-    already saved instead of making a second one.
-    """
-    existing = Inquiry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return Submission(existing, created=False)
+    already saved instead of making a second one, as do the same words from the same
+    person within the duplicate window. ``profile``: the clinic profile when the caller
+    has read it already (the emails name the clinic and its intake address)."""
     fingerprint = fingerprint_of(data)
-    since = timezone.now() - timedelta(seconds=settings.INQUIRY_DUPLICATE_WINDOW_SECONDS)
-    existing = (
-        Inquiry.objects.filter(fingerprint=fingerprint, created_at__gte=since)
-        .order_by("created_at")
-        .first()
-    )
+    existing = already_received(idempotency_key, fingerprint)
     if existing is not None:
         return Submission(existing, created=False)
     crisis = check_message(data.message)
@@ -105,7 +116,7 @@ def submit_inquiry(
                 kind=InquiryEvent.Kind.RECEIVED,
                 to_status=inquiry.status,
             )
-            _enqueue_notifications(inquiry)
+            _enqueue_notifications(inquiry, profile or ClinicProfile.current())
     except IntegrityError:
         # A concurrent request with the same key won the race: that one is the inquiry.
         existing = Inquiry.objects.filter(idempotency_key=idempotency_key).first()
@@ -115,9 +126,8 @@ def submit_inquiry(
     return Submission(inquiry, created=True)
 
 
-def _enqueue_notifications(inquiry: Inquiry) -> None:
+def _enqueue_notifications(inquiry: Inquiry, profile: ClinicProfile) -> None:
     """Two emails, neither with health details: staff get a link, the person a thank-you."""
-    profile = ClinicProfile.current()
     link = settings.SITE_URL + reverse("backoffice:inquiry", args=[inquiry.pk])
     enqueue_email(
         dedup_key=f"inquiry:{inquiry.pk}:intake",
