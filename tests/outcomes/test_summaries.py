@@ -320,3 +320,40 @@ def test_past_the_read_bound_the_latest_score_still_updates(riverside, monkeypat
     assert row.latest == 6
     assert row.latest_at == day(14)
     assert IdeationStatus.objects.get(patient=patient).last_present_at == day(14)
+
+
+def test_a_summary_made_at_the_same_moment_elsewhere_is_updated_not_lost(riverside, monkeypatch):
+    """Two first scores at once: both UPDATEs find no row, one INSERT wins and the other
+    meets the unique constraint; the loser updates the winner's row instead."""
+    from django.db.models import QuerySet
+
+    patient = make_patient(riverside)
+    phq9(patient, 20, day(0))  # the other request's row
+    before = summary_of(patient).data_version
+    real_update = QuerySet.update
+    calls = []
+
+    def update_that_first_misses(self, **kwargs):
+        calls.append(self.model)
+        if len(calls) == 1:
+            return 0  # as if the row were not committed yet when this request looked
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update_that_first_misses)
+    kept = summary_of(patient)  # every column as the other request stored it
+    values = {
+        field.attname: getattr(kept, field.attname)
+        for field in OutcomeSummary._meta.concrete_fields
+        if field.attname not in ("id", "patient_id", "instrument_id", "data_version")
+    }
+    values["latest"] = 7.0
+    summaries._put(
+        OutcomeSummary,
+        {"patient_id": patient.pk, "instrument_id": "phq-9"},
+        {**values, "data_version": summaries.F("data_version") + 1},
+        values,
+    )
+
+    row = summary_of(patient)
+    assert (row.latest, row.data_version) == (7.0, before + 1)
+    assert OutcomeSummary.objects.filter(patient=patient).count() == 1

@@ -44,7 +44,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -307,6 +307,22 @@ def first_dose_for(facts: PatientOutcome) -> datetime | None:
     return facts.first_dose_at if facts.first_dose_source != FirstDoseSource.INTERIM else None
 
 
+def _put(model, keys: dict, changes: dict, fields: dict) -> None:
+    """Store the row of ``keys``: one UPDATE with ``changes`` when it exists (as it does
+    for every score after a patient's first), else an INSERT of ``fields``. Neither
+    reads the row first: a questionnaire submission's summaries were three statements
+    each (read, write, read the version back). Two first scores at once: the second
+    INSERT meets the unique constraint and updates the row the first one made."""
+    rows = model.objects.filter(**keys)
+    if rows.update(**changes):
+        return
+    try:
+        with transaction.atomic():
+            model.objects.create(**keys, **fields)
+    except IntegrityError:
+        rows.update(**changes)
+
+
 # -- one instrument's summary -----------------------------------------------------------
 
 
@@ -361,14 +377,15 @@ def exclusion_reason(summary: metrics.OutcomeSummary) -> str:
     return ""
 
 
-def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | None:
-    """Recompute and store one (patient, instrument) summary."""
+def summarise(facts: PatientOutcome, instrument_id: str) -> None:
+    """Recompute and store one (patient, instrument) summary (deleted when the patient
+    has no valid score of the instrument left)."""
     rows = _scores(facts.patient_id, instrument_id)
     if not rows:
         OutcomeSummary.objects.filter(
             patient_id=facts.patient_id, instrument_id=instrument_id
         ).delete()
-        return None
+        return
     values = {
         "location_id": facts.patient.location_id,
         "protocol_id": facts.protocol_id,
@@ -384,16 +401,12 @@ def summarise(facts: PatientOutcome, instrument_id: str) -> OutcomeSummary | Non
         ),
         "updated_at": timezone.now(),
     }
-    stored, made = OutcomeSummary.objects.get_or_create(
-        patient_id=facts.patient_id, instrument_id=instrument_id, defaults=values
+    _put(
+        OutcomeSummary,
+        {"patient_id": facts.patient_id, "instrument_id": instrument_id},
+        {**values, "data_version": F("data_version") + 1},
+        values,
     )
-    if not made:
-        for key, value in values.items():
-            setattr(stored, key, value)
-        stored.data_version = F("data_version") + 1
-        stored.save()
-        stored.refresh_from_db(fields=["data_version"])
-    return stored
 
 
 def summary_values(
@@ -564,7 +577,7 @@ def ideation_values(rows: Iterable[tuple[str, datetime, Mapping]]) -> dict[str, 
     }
 
 
-def update_ideation(facts: PatientOutcome) -> IdeationStatus:
+def update_ideation(facts: PatientOutcome) -> None:
     """The patient's ideation status over every instrument that asks
     (``ideation_values`` over the newest ``SCORE_LIMIT`` answers)."""
     rows = newest_first_reversed(
@@ -581,7 +594,4 @@ def update_ideation(facts: PatientOutcome) -> IdeationStatus:
         **ideation_values(rows),
         "updated_at": timezone.now(),
     }
-    stored, _made = IdeationStatus.objects.update_or_create(
-        patient_id=facts.patient_id, defaults=values
-    )
-    return stored
+    _put(IdeationStatus, {"patient_id": facts.patient_id}, values, values)
