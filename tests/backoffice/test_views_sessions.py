@@ -159,7 +159,7 @@ def test_session_page_query_count_does_not_grow_with_rows(
 # session, user (roles, locations, MFA as sub-queries), the session (its course joined:
 # what the rule and the access log read), access-log entry, then in one
 # transaction: BEGIN, the session locked, the vital signs, the session's data version,
-# COMMIT; then whether the vital signs raised an alert (once)
+# COMMIT (whether they raised an alert comes back with the record: no query)
 @pytest.mark.parametrize("rows", [1, 4])
 def test_vitals_post_query_count_does_not_grow_with_rows(
     client_for, nurse, iv, rows, django_assert_num_queries
@@ -173,7 +173,7 @@ def test_vitals_post_query_count_does_not_grow_with_rows(
     client = client_for(nurse)
     client.get(url("session", iv))  # the session's throttled activity write
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.post(
             url("vitals", iv),
             {"systolic": "122", "diastolic": "78", "heart_rate": "72", "spo2": "98"},
@@ -181,6 +181,28 @@ def test_vitals_post_query_count_does_not_grow_with_rows(
 
     assert response.status_code == 302
     assert iv.vitals.count() == rows + 1
+
+
+@pytest.mark.parametrize(
+    ("systolic", "anchor", "notice"),
+    [
+        ("122", "#vitals", "Vital signs charted."),
+        ("210", "#alerts", "Alert: a value is beyond the thresholds in force."),
+    ],
+)
+def test_a_vitals_post_says_whether_it_raised_an_alert(
+    client_for, nurse, iv, systolic, anchor, notice
+):
+    dosing(iv, nurse, at=timezone.now() - timedelta(minutes=15))
+    client = client_for(nurse)
+
+    response = client.post(
+        url("vitals", iv), {"systolic": systolic, "diastolic": "78", "heart_rate": "72"}
+    )
+
+    assert response["Location"].endswith(anchor)
+    assert iv.alerts.exists() == (anchor == "#alerts")
+    assert notice in client.get(response["Location"]).content.decode()
 
 
 def test_the_chart_is_an_svg_cached_per_data_version(client_for, nurse, iv, monkeypatch):

@@ -394,7 +394,7 @@ def vitals(request: HttpRequest, pk: int, obj: Session) -> HttpResponse:
         except SessionError as exc:
             _error(form, exc)
         else:
-            alerted = record.alerts.exists()
+            alerted = record.alerted
             if record.predose_level == "hold":
                 messages.warning(
                     request, "Pre-dose vital signs at the hold level: a prescriber decides."

@@ -146,7 +146,9 @@ def record_vitals(
     now: datetime | None = None,
 ) -> VitalSigns:
     """Chart one set of vital signs (see the module docstring). Raises ``FieldErrors``
-    naming each implausible or missing value."""
+    naming each implausible or missing value. The record returned carries ``alerted``:
+    whether its values raised an in-session alert (so the caller need not ask the
+    database again)."""
     require_role(actor, CLINICAL_ROLES, "charts vital signs")
     now = now or timezone.now()
     numbers = {name: values.get(name) for name in VITAL_FIELDS}
@@ -178,10 +180,12 @@ def record_vitals(
             from_paper=from_paper,
             **numbers,
         )
+        record.alerted = False
         if not predose:
             breaches = in_session_breaches(vitals, policy.thresholds())
             if breaches:
                 _raise_in_session(current, breaches, vitals=record, now=now)
+                record.alerted = True
         bump_data(current)
     refresh(session, current)
     return record
