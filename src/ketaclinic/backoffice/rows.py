@@ -1,15 +1,16 @@
 """The rows of the back office's two long lists (patients, safety alerts) as HTML.
 
-A page of these lists is up to 50 rows, and Django's template engine spends about
-0.3 ms of Python per row on them (node dispatch, variable lookups, auto-escaping): at
-50 rows most of the page's time, and the reason the alert inbox grew with the number of
-open alerts (docs/performance.md). Here each row is one f-string: every value taken
-from the data goes through ``escape`` (so a name typed as markup shows as text), and
-the markup is the same as the templates' was. The page's frame, filters, counts and
-pagination stay in the templates, which insert the rows as ``{{ rows }}``.
+A page of these lists is up to 50 rows, and Django's template engine spent about
+0.3 ms of Python per row on them (node dispatch, variable lookups, auto-escaping), most
+of the page's time at 50 rows (docs/performance.md). Here each row is one f-string:
+every value taken from the data goes through ``escape`` (so a name typed as markup
+shows as text), and the markup is the same as the templates' was. The page's frame,
+filters, counts and pagination stay in the templates, which insert the rows as
+``{{ rows }}``.
 
-No queries: the views hand over what they have loaded (``select_related`` and the
-``active_conditions`` prefetch for patients; the inbox's ``only`` fields for alerts).
+No queries: the views hand over what they have loaded (patients with ``select_related``
+and the ``active_conditions`` prefetch; alerts as ``.values()`` rows of
+``ALERT_FIELDS``).
 """
 
 from __future__ import annotations
