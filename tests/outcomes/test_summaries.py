@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F, QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.outcomes.domain import summaries
@@ -325,8 +326,6 @@ def test_past_the_read_bound_the_latest_score_still_updates(riverside, monkeypat
 def test_a_summary_made_at_the_same_moment_elsewhere_is_updated_not_lost(riverside, monkeypatch):
     """Two first scores at once: both UPDATEs find no row, one INSERT wins and the other
     meets the unique constraint; the loser updates the winner's row instead."""
-    from django.db.models import QuerySet
-
     patient = make_patient(riverside)
     phq9(patient, 20, day(0))  # the other request's row
     before = summary_of(patient).data_version
@@ -350,7 +349,7 @@ def test_a_summary_made_at_the_same_moment_elsewhere_is_updated_not_lost(riversi
     summaries._put(
         OutcomeSummary,
         {"patient_id": patient.pk, "instrument_id": "phq-9"},
-        {**values, "data_version": summaries.F("data_version") + 1},
+        {**values, "data_version": F("data_version") + 1},
         values,
     )
 

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ketaclinic.inquiries.models import Inquiry
 from ketaclinic.notifications.models import OutboxMessage
-from tests.factories import login_with_mfa
+from tests.factories import login_with_mfa, make_inquiry
 
 URL = reverse("website:get-in-touch")
 REQUIRED = ["first_name", "last_name", "email", "phone", "message"]
@@ -381,8 +382,6 @@ def test_failure_part_way_through_saving_leaves_nothing_half_saved(client, river
 
 
 def _queries_of_a_new_submission(client) -> list[str]:
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as captured:
         response = client.post(URL, valid_data(message=f"Question {uuid.uuid4()}"))
     assert response.status_code == 302
@@ -391,8 +390,6 @@ def _queries_of_a_new_submission(client) -> list[str]:
 
 @pytest.mark.django_db
 def test_a_submission_costs_the_same_queries_however_many_came_before(client, clinic_location):
-    from tests.factories import make_inquiry
-
     first = _queries_of_a_new_submission(client)
     for n in range(15):
         make_inquiry(clinic_location, message=f"Earlier {n}", email=f"p{n}@example.com")
