@@ -9,9 +9,11 @@ import pytest
 from django.db import connection
 from django.db.models import F, QuerySet
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ketaclinic.outcomes.domain import summaries
 from ketaclinic.outcomes.models import IdeationStatus, OutcomeSummary, PatientOutcome
+from ketaclinic.patients.domain.parsing import next_month_change
 from tests.outcomes.scores import phq9, phq9_answers, who5
 from tests.patients.factories import make_patient
 from tests.treatment.factories import ready_patient, version_of
@@ -356,3 +358,151 @@ def test_a_summary_made_at_the_same_moment_elsewhere_is_updated_not_lost(riversi
     row = summary_of(patient)
     assert (row.latest, row.data_version) == (7.0, before + 1)
     assert OutcomeSummary.objects.filter(patient=patient).count() == 1
+
+
+# -- the cohort attributes, kept until what they are computed from changes ---------------
+
+HISTORY_TABLES = (
+    "patients_condition",
+    "patients_antidepressanttrial",
+    "patients_othertreatment",
+    "treatment_course",
+)
+
+
+def staged_patient(location):
+    """A patient with a staged depressive episode (moderate severity, eight months) and
+    one failed adequate trial: Maudsley "mild"."""
+    from ketaclinic.patients.domain import records
+    from tests.patients.factories import make_trial
+
+    patient = make_patient(location)
+    started = timezone.localdate() - timedelta(days=240)
+    records.add_condition(
+        patient,
+        actor=None,
+        code="F33.1",
+        is_primary=True,
+        episode_started_on=started,
+        episode_severity="moderate",
+    )
+    make_trial(patient)
+    return patient
+
+
+def facts_of(patient) -> PatientOutcome:
+    return PatientOutcome.objects.get(patient=patient)
+
+
+def test_a_score_reuses_the_cohort_attributes_while_they_hold(riverside):
+    patient = staged_patient(riverside)
+    phq9(patient, 20, day(0))
+    facts = facts_of(patient)
+    assert (facts.condition_group, facts.maudsley) == ("depression", "mild")
+    assert summaries.cohort_current(facts, timezone.localdate())
+    # the episode's ninth month starts on the day its start's day comes round again
+    assert facts.cohort_until == next_month_change(
+        timezone.localdate() - timedelta(days=240), timezone.localdate()
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        phq9(patient, 12, day(7))
+
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert not [table for table in HISTORY_TABLES if table in read]
+    assert summary_of(patient).maudsley == "mild"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "add a PTSD condition as the primary one",
+        "update the condition",
+        "remove the condition",
+        "add a trial",
+        "remove the trial",
+        "add another treatment",
+        "raw UPDATE of a trial",
+    ],
+)
+def test_every_write_to_the_history_makes_them_stale(riverside, change):
+    from ketaclinic.patients.domain import records
+    from ketaclinic.patients.models import AntidepressantTrial, Condition
+    from tests.patients.factories import make_trial
+
+    patient = staged_patient(riverside)
+    phq9(patient, 20, day(0))
+    condition = Condition.objects.get(patient=patient)
+    trial = AntidepressantTrial.objects.get(patient=patient)
+    assert summaries.cohort_current(facts_of(patient), timezone.localdate())
+
+    if change == "add a PTSD condition as the primary one":
+        records.add_condition(patient, actor=None, code="F43.12", is_primary=True)
+    elif change == "update the condition":
+        records.update_condition(condition, {"episode_severity": "mild"}, actor=None)
+    elif change == "remove the condition":
+        records.remove_condition(condition, actor=None)
+    elif change == "add a trial":
+        make_trial(patient, drug="escitalopram", dose_mg=20)
+    elif change == "remove the trial":
+        records.remove_trial(trial, actor=None)
+    elif change == "add another treatment":
+        records.add_other_treatment(
+            patient, actor=None, kind="augmentation", description="lithium", current_episode=True
+        )
+    else:  # no write path can forget: the trigger sees a bulk UPDATE too
+        AntidepressantTrial.objects.filter(pk=trial.pk).update(weeks=2)
+
+    assert not summaries.cohort_current(facts_of(patient), timezone.localdate())
+    phq9(patient, 12, day(7))
+
+    # the next score computed them afresh, as refresh_patient does from scratch
+    cached = facts_of(patient)
+    assert summaries.cohort_current(cached, timezone.localdate())
+    summaries.refresh_patient(patient)
+    fresh = facts_of(patient)
+    assert (cached.condition_group, cached.maudsley) == (fresh.condition_group, fresh.maudsley)
+    assert summary_of(patient).maudsley == fresh.maudsley
+    if change == "add a PTSD condition as the primary one":
+        assert summary_of(patient).condition_group == "ptsd"
+
+
+def test_a_course_makes_them_stale_and_sets_the_protocol(riverside, prescriber, nurse, protocols):
+    patient = ready_patient(riverside, prescriber, nurse)
+    phq9(patient, 20, day(0))
+    before = facts_of(patient).cohort_version
+
+    course = course_on(patient, prescriber, day(20).date())
+
+    facts = facts_of(patient)
+    assert facts.cohort_version > before  # the course's INSERT moved it ...
+    assert summaries.cohort_current(facts, timezone.localdate())  # ... and start_course refreshed
+    assert facts.protocol_id == course.protocol_version.protocol_id
+
+
+def test_the_stage_is_computed_again_when_the_episode_month_turns(riverside):
+    patient = staged_patient(riverside)
+    phq9(patient, 20, day(0))
+    today = timezone.localdate()
+    # a stored stage that no longer matches the history shows which path a score took
+    PatientOutcome.objects.filter(patient=patient).update(
+        maudsley="severe", cohort_until=today + timedelta(days=1)
+    )
+    phq9(patient, 18, day(3))
+    assert summary_of(patient).maudsley == "severe"  # still held: kept, not recomputed
+
+    PatientOutcome.objects.filter(patient=patient).update(cohort_until=today)
+    phq9(patient, 16, day(6))
+    assert summary_of(patient).maudsley == "mild"  # the month turned: recomputed
+    assert facts_of(patient).cohort_until > today
+
+
+def test_a_first_score_computes_them(riverside):
+    patient = staged_patient(riverside)
+    assert not PatientOutcome.objects.filter(patient=patient).exists()
+
+    phq9(patient, 20, day(0))
+
+    facts = facts_of(patient)
+    assert facts.cohort_of == facts.cohort_version
+    assert facts.maudsley == "mild"

@@ -10,13 +10,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from ketaclinic.inventory import ledger
 from ketaclinic.inventory.domain.entries import lot_entries
 from ketaclinic.inventory.domain.queries import unaccounted_draws
 from ketaclinic.inventory.models import LedgerEntry, Lot
 from ketaclinic.measures.models import Response
-from ketaclinic.outcomes.domain.summaries import refresh_patient
+from ketaclinic.outcomes.domain.summaries import cohort_current, refresh_patient
 from ketaclinic.outcomes.models import IdeationStatus, OutcomeSummary, PatientOutcome
 from ketaclinic.patients.models import Patient
 from ketaclinic.safety.models import Alert
@@ -28,7 +29,7 @@ from ketaclinic.treatment.domain.protocols import load_shipped_protocols
 
 pytestmark = pytest.mark.django_db
 
-VOLATILE = {"id", "data_version", "updated_at"}
+VOLATILE = {"id", "data_version", "updated_at", "cohort_version", "cohort_of"}
 
 
 def _rows(model, key):
@@ -51,6 +52,9 @@ def test_synth_outcome_rows_equal_the_domain_refresh():
     built = _outcome_state()
     assert len(built[0]) == 30
     assert len(built[1]) >= 30
+    # the cohort attributes are stored as current: a score recomputes none of them
+    today = timezone.localdate()
+    assert all(cohort_current(facts, today) for facts in PatientOutcome.objects.all())
 
     for patient in Patient.objects.order_by("pk"):
         if Session.objects.filter(course__patient=patient).exists():

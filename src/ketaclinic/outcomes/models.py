@@ -52,6 +52,15 @@ class PatientOutcome(models.Model):
     )
     data_version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The cohort attributes above (condition group, Maudsley stage, protocol, and the
+    # first dose while it comes from a course) are computed from the patient's history
+    # and courses. Database triggers (migration 0004) move ``cohort_version`` on every
+    # write to those rows; the attributes hold while ``cohort_of`` (the version they were
+    # computed at) equals it and today is before ``cohort_until`` (the day the episode's
+    # whole months change; None: nothing in them counts days).
+    cohort_version = models.PositiveBigIntegerField(default=0)
+    cohort_of = models.PositiveBigIntegerField(null=True, blank=True)
+    cohort_until = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"outcome facts of patient {self.patient_id}"

@@ -46,7 +46,7 @@ from ketaclinic.inventory.models import LedgerEntry, Lot, Registration
 from ketaclinic.measures.instruments import load
 from ketaclinic.measures.models import Assignment, Response, ResponseLink
 from ketaclinic.outcomes.models import IdeationStatus, OutcomeSummary, PatientOutcome
-from ketaclinic.patients.domain.parsing import months_between
+from ketaclinic.patients.domain.parsing import months_between, next_month_change
 from ketaclinic.patients.models import (
     HISTORY_QUESTIONS,
     AntidepressantTrial,
@@ -605,7 +605,7 @@ class Builder:
                 created_at=created,
             )
         # the maudsley stage, as treatment_history computes it on the anchor day
-        maudsley = ""
+        maudsley, stage_until = "", None
         episode = next((c for c in conditions if c[0] in {"depression", "bipolar"} and c[4]), None)
         if episode:
             assessed = [
@@ -631,6 +631,7 @@ class Builder:
                 augmentation,
                 ect,
             ).category
+            stage_until = next_month_change(episode[4], self.o.anchor)
         # screening
         engine_classes = set(classes) & ENGINE_MEDICATION_CLASSES
         if history["alcohol_use"]:
@@ -698,6 +699,7 @@ class Builder:
             maudsley=maudsley,
             protocol_id=None,
             course_first_day=None,
+            stage_until=stage_until,
         )
         # the intake questionnaire (a link sent at intake)
         traj = None

@@ -58,6 +58,8 @@ class PatientFacts:
     maudsley: str
     protocol_id: int | None
     course_first_day: object | None  # date of the earliest course's first session
+    # the day the staged episode's whole months turn (``TreatmentHistoryView.stage_until``)
+    stage_until: object | None = None
     sessions: list[SessionFact] = field(default_factory=list)
     scores: list[ScoreRow] = field(default_factory=list)
 
@@ -111,6 +113,11 @@ def outcome_rows(facts: PatientFacts, now: datetime) -> tuple[dict, list[dict], 
         "condition_group": facts.condition_group,
         "maudsley": facts.maudsley,
         "protocol_id": facts.protocol_id,
+        # computed here as the domain would (on the anchor day) with no trigger since:
+        # current at version 0 (migration 0004)
+        "cohort_version": 0,
+        "cohort_of": 0,
+        "cohort_until": facts.stage_until,
         "data_version": len(rows),
         "updated_at": now,
     }

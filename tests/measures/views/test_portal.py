@@ -165,11 +165,11 @@ def test_a_submission_query_count_does_not_grow_with_earlier_answers(
     client.get(url(token))
 
     # the link, then in a transaction: the link locked, any draft, the answer, the link
-    # closed, the previous answer (alert rules); the summaries (savepoint): facts, first
-    # course, conditions, trials, other treatments, scores, the summary written (one
-    # UPDATE, no read before or after), the ideation answers, the ideation status
+    # closed, the previous answer (alert rules); the summaries (savepoint): facts (their
+    # cohort attributes current: no course or history read), scores, the summary written
+    # (one UPDATE, no read before or after), the ideation answers, the ideation status
     # written (one UPDATE); then the clinic profile and crisis lines of the thank-you page
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(17):
         answer = client.post(url(token), form_data(phq9()))
 
     assert answer.status_code == 200

@@ -1,13 +1,16 @@
 """Dates typed in the search box, ages and episode months."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ketaclinic.patients.domain.parsing import (
     age_on,
     digits_of,
     months_between,
+    next_month_change,
     parse_date_of_birth,
 )
 
@@ -64,3 +67,32 @@ def test_age_on(born, today, expected):
 )
 def test_months_between(start, end, expected):
     assert months_between(start, end) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "today", "expected"),
+    [
+        (date(2025, 1, 15), date(2025, 3, 20), date(2025, 4, 15)),
+        (date(2025, 1, 15), date(2025, 4, 14), date(2025, 4, 15)),
+        (date(2025, 1, 31), date(2025, 2, 10), date(2025, 3, 1)),  # no 31 February
+        (date(2024, 11, 30), date(2024, 12, 30), date(2025, 1, 30)),
+        (date(2025, 6, 1), date(2025, 5, 1), date(2025, 7, 1)),  # not started yet: 0 months
+    ],
+)
+def test_next_month_change(start, today, expected):
+    assert next_month_change(start, today) == expected
+
+
+@given(
+    start=st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31)),
+    today=st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31)),
+)
+def test_months_between_holds_until_next_month_change(start, today):
+    until = next_month_change(start, today)
+    months = months_between(start, today)
+    assert until > today
+    assert months_between(start, until) != months
+    day = today
+    while day < until:  # every day in between counts the same whole months
+        assert months_between(start, day) == months
+        day += timedelta(days=1)

@@ -106,7 +106,7 @@ def record_score(response: Response) -> None:
         return
     try:
         with transaction.atomic():
-            facts = _facts_for(response.patient)
+            facts = _facts_for(response.patient, fresh=False)
             if response.valid and response.total is not None and has_total(response.instrument_id):
                 summarise(facts, response.instrument_id)
             if response.instrument_id in IDEATION_INSTRUMENTS:
@@ -230,15 +230,27 @@ def _session_row(number: int, row: Mapping) -> dict:
     return kept
 
 
-def _facts_for(patient, *, lock: bool = False) -> PatientOutcome:
+def _facts_for(patient, *, lock: bool = False, fresh: bool = True) -> PatientOutcome:
     """The patient's outcome facts (made on first use), with the first dose and the
-    cohort attributes (condition, Maudsley stage, protocol) brought up to date."""
+    cohort attributes (condition, Maudsley stage, protocol) brought up to date: read
+    afresh from the history and courses, or (``fresh=False``, a score's path) only when
+    a write to them or the turn of the episode's month has made them stale."""
     facts, _made = PatientOutcome.objects.get_or_create(patient=patient)
     if lock:
         facts = PatientOutcome.objects.select_for_update().get(pk=facts.pk)
     facts.patient = patient
-    _refresh_cohort_attributes(facts)
+    if fresh or not cohort_current(facts, timezone.localdate()):
+        _refresh_cohort_attributes(facts)
     return facts
+
+
+def cohort_current(facts: PatientOutcome, today) -> bool:
+    """Whether the stored cohort attributes still hold: nothing they are computed from
+    was written since (the triggers of migration 0004 move ``cohort_version``) and the
+    episode's whole months have not turned."""
+    if facts.cohort_of is None or facts.cohort_of != facts.cohort_version:
+        return False
+    return facts.cohort_until is None or today < facts.cohort_until
 
 
 def _earliest_course(patient):
@@ -279,7 +291,12 @@ def _refresh_cohort_attributes(facts: PatientOutcome) -> None:
 
     patient = facts.patient
     fields = ["condition_group", "maudsley", "first_dose_at", "first_dose_source", "protocol_id"]
+    fields += ["cohort_of", "cohort_until"]
     before = [getattr(facts, name) for name in fields]
+    # the version read with the row, before the rows below: a write landing in between
+    # moves the version past it, and the next score computes them again
+    facts.cohort_of = facts.cohort_version
+    today = timezone.localdate()
     _refresh_first_dose(facts)
     # one query per relation (treatment_history reads the same three), always fresh
     cached = getattr(patient, "_prefetched_objects_cache", {})
@@ -289,8 +306,9 @@ def _refresh_cohort_attributes(facts: PatientOutcome) -> None:
     conditions = [c for c in patient.conditions.all() if c.active]
     primary = next((c for c in conditions if c.is_primary), conditions[0] if conditions else None)
     facts.condition_group = primary.group if primary else ""
-    history = treatment_history(patient)
+    history = treatment_history(patient, today=today)
     facts.maudsley = history.maudsley.category if history.maudsley else ""
+    facts.cohort_until = history.stage_until
     if [getattr(facts, name) for name in fields] != before:  # no write when unchanged
         facts.save(
             update_fields=[
@@ -299,6 +317,8 @@ def _refresh_cohort_attributes(facts: PatientOutcome) -> None:
                 "first_dose_at",
                 "first_dose_source",
                 "protocol",
+                "cohort_of",
+                "cohort_until",
             ]
         )
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from ketaclinic.patients.domain.parsing import months_between
+from ketaclinic.patients.domain.parsing import months_between, next_month_change
 from ketaclinic.patients.models import (
     AntidepressantTrial,
     Condition,
@@ -57,6 +57,9 @@ class TreatmentHistoryView:
     maudsley: staging.MaudsleyResult | None
     inputs: MaudsleyInputs
     missing: list[str] = field(default_factory=list)  # why Maudsley is not computed
+    # the first day the episode's whole months (and so possibly the stage) differ from
+    # the day this was computed for; None when no episode is staged (nothing counts days)
+    stage_until: date | None = None
 
     @property
     def adequate_count(self) -> int:
@@ -131,5 +134,10 @@ def treatment_history(patient: Patient, *, today: date | None = None) -> Treatme
             ect,
         )
     return TreatmentHistoryView(
-        rows=rows, summary=summary, maudsley=maudsley, inputs=stage_inputs, missing=missing
+        rows=rows,
+        summary=summary,
+        maudsley=maudsley,
+        inputs=stage_inputs,
+        missing=missing,
+        stage_until=next_month_change(condition.episode_started_on, today) if condition else None,
     )

@@ -42,3 +42,19 @@ def months_between(start: date, end: date) -> int:
     if end.day < start.day:
         months -= 1
     return max(months, 0)
+
+
+def next_month_change(start: date, today: date) -> date:
+    """The first day after ``today`` on which ``months_between(start, day)`` is no longer
+    what it is ``today``: what depends on an episode's length in whole months (the
+    Maudsley stage's duration) holds until the day before. ``months_between`` reaches
+    ``k`` on day ``start.day`` of the ``k``-th month after ``start`` or, where that month
+    is too short, on the first of the month after it."""
+    target = months_between(start, today) + 1
+    index = start.year * 12 + start.month - 1 + target
+    year, month = divmod(index, 12)
+    month += 1
+    try:
+        return date(year, month, start.day)
+    except ValueError:  # no such day in that month: its next month's first
+        return date(year + month // 12, month % 12 + 1, 1)
