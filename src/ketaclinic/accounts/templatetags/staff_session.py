@@ -16,11 +16,11 @@ from django import template
 from django.conf import settings
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
-from django.urls import reverse
 from django.utils.html import format_html
 
 from ketaclinic.accounts import session_policy
 from ketaclinic.accounts.domain.drafts import draft_key as build_draft_key
+from ketaclinic.urlcache import fixed_url
 
 register = template.Library()
 
@@ -38,7 +38,7 @@ def staff_session_scripts(context) -> str:
         return ""
     timeout = session_policy.request_idle_timeout(request)
     remaining = session_policy.seconds_remaining(session, time.time(), timeout)
-    draft_url = reverse("accounts:draft", args=[DRAFT_URL_PLACEHOLDER])
+    draft_url = fixed_url("accounts:draft", DRAFT_URL_PLACEHOLDER)
     return format_html(
         '<script src="{}" defer data-idle-seconds="{}" data-remaining-seconds="{}"'
         ' data-warning-seconds="{}" data-status-url="{}" data-keep-alive-url="{}"'
@@ -49,8 +49,8 @@ def staff_session_scripts(context) -> str:
         timeout,
         remaining,
         settings.STAFF_IDLE_WARNING_SECONDS,
-        reverse("accounts:session-status"),
-        reverse("accounts:keep-alive"),
+        fixed_url("accounts:session-status"),
+        fixed_url("accounts:keep-alive"),
         get_token(request),
         static("ketaclinic/js/form-drafts.js"),
         draft_url,
