@@ -83,3 +83,37 @@ def test_without_a_database_broker_the_task_waits_for_the_commit(
     assert len(callbacks) == 1
     message.refresh_from_db()
     assert message.status == OutboxMessage.Status.SENT
+
+
+def new_emails(*keys):
+    return [
+        {"dedup_key": key, "kind": "test", "to": "a@example.com", "subject": "Hi", "body": "Hello"}
+        for key in keys
+    ]
+
+
+def test_new_emails_are_one_insert_and_one_task_in_the_cause_transaction(database_broker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        messages = outbox.enqueue_new_emails(new_emails("jobs:new:1", "jobs:new:2"))
+
+    ids = [message.pk for message in messages]
+    assert None not in ids
+    assert list(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True)) == ids
+    assert queued_tasks() == [("ketaclinic.notifications.tasks.deliver_messages", (ids,))]
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sum("INSERT INTO" in sql and "outboxmessage" in sql for sql in statements) == 1
+    # the task row's own savepoint only: none around the messages
+    assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1
+
+
+def test_a_new_email_whose_key_exists_fails_the_cause_not_silently():
+    from django.db import IntegrityError
+
+    outbox.enqueue_email(**new_emails("jobs:new:3")[0])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        outbox.enqueue_new_emails(new_emails("jobs:new:4", "jobs:new:3"))
+
+    assert not OutboxMessage.objects.filter(dedup_key="jobs:new:4").exists()

@@ -174,3 +174,28 @@ def test_retry_failed_puts_a_failed_message_back_in_the_queue():
     assert outbox.retry_failed(message.pk) is True
     assert outbox.retry_failed(message.pk) is False
     assert sweep_outbox() == 1
+
+
+@pytest.mark.django_db
+def test_the_task_of_several_new_emails_delivers_each(django_capture_on_commit_callbacks):
+    from ketaclinic.notifications.tasks import deliver_messages
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        messages = outbox.enqueue_new_emails(
+            [
+                {
+                    "dedup_key": f"batch:{n}",
+                    "kind": "test",
+                    "to": f"p{n}@example.com",
+                    "subject": "Hello",
+                    "body": "A link only.",
+                }
+                for n in range(2)
+            ]
+        )
+    # the test settings run the task at the commit: both sent, each once
+    assert sorted(m.to for m in mail.outbox) == [["p0@example.com"], ["p1@example.com"]]
+    assert {m.status for m in OutboxMessage.objects.all()} == {"sent"}
+    # run again (a worker that died after sending): nothing sent twice
+    assert deliver_messages([m.pk for m in messages]) == ["sent", "sent"]
+    assert len(mail.outbox) == 2

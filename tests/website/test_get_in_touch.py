@@ -401,3 +401,5 @@ def test_a_submission_costs_the_same_queries_however_many_came_before(client, cl
     # same words), not two
     assert sum("clinic_clinicprofile" in sql for sql in later) == 1
     assert sum(sql.startswith('SELECT "inquiries_inquiry"."id"') for sql in later) == 1
+    # both emails in one INSERT (their keys name the new inquiry: no savepoint for them)
+    assert sum(sql.startswith('INSERT INTO "notifications_outboxmessage"') for sql in later) == 1

@@ -16,7 +16,7 @@ from django.utils import timezone
 from ketaclinic.clinic.models import ClinicProfile, CrisisResource, Location
 from ketaclinic.inquiries.domain.crisis import check_message
 from ketaclinic.inquiries.models import Inquiry, InquiryEvent
-from ketaclinic.notifications.domain.outbox import enqueue_email
+from ketaclinic.notifications.domain.outbox import enqueue_new_emails
 
 
 @dataclass(frozen=True)
@@ -129,29 +129,29 @@ def submit_inquiry(
 def _enqueue_notifications(inquiry: Inquiry, profile: ClinicProfile) -> None:
     """Two emails, neither with health details: staff get a link, the person a thank-you."""
     link = settings.SITE_URL + reverse("backoffice:inquiry", args=[inquiry.pk])
-    enqueue_email(
-        dedup_key=f"inquiry:{inquiry.pk}:intake",
-        kind="inquiry_intake",
-        to=profile.intake_email,
-        subject=f"New inquiry at {inquiry.location.name}",
-        body=(
+    intake = {
+        "dedup_key": f"inquiry:{inquiry.pk}:intake",
+        "kind": "inquiry_intake",
+        "to": profile.intake_email,
+        "subject": f"New inquiry at {inquiry.location.name}",
+        "body": (
             f"A new inquiry arrived at {inquiry.location.name}.\n\n"
             f"Open it in the staff inbox (sign-in required):\n{link}\n\n"
             "This email deliberately carries no personal or health details.\n"
         ),
-    )
+    }
     crisis_lines = (
         "\n".join(
             f"- {resource.label}: {resource.action}" for resource in CrisisResource.objects.all()
         )
         or "- Suicide & Crisis Lifeline: call or text 988\n- Emergency: call 911"
     )
-    enqueue_email(
-        dedup_key=f"inquiry:{inquiry.pk}:ack",
-        kind="inquiry_ack",
-        to=inquiry.email,
-        subject=f"We received your message - {profile.name}",
-        body=(
+    ack = {
+        "dedup_key": f"inquiry:{inquiry.pk}:ack",
+        "kind": "inquiry_ack",
+        "to": inquiry.email,
+        "subject": f"We received your message - {profile.name}",
+        "body": (
             f"Hello {inquiry.first_name},\n\n"
             f"Thank you for getting in touch with {profile.name}. We received your message "
             f"and someone from our team will contact you {profile.response_time_text}.\n\n"
@@ -160,4 +160,6 @@ def _enqueue_notifications(inquiry: Inquiry, profile: ClinicProfile) -> None:
             f"{crisis_lines}\n\n"
             f"{profile.name}\n"
         ),
-    )
+    }
+    # the keys carry the id of the inquiry just inserted: they cannot exist yet
+    enqueue_new_emails([intake, ack])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -52,6 +53,30 @@ def enqueue_sms(*, dedup_key: str, kind: str, to: str, body: str) -> OutboxMessa
     Must run inside the cause's transaction; delivered like an email (claim, retry,
     links removed from the stored body once sent)."""
     return _enqueue(dedup_key=dedup_key, kind=kind, to=to, subject="", body=body, channel="sms")
+
+
+def enqueue_new_emails(emails: Sequence[Mapping[str, str]]) -> list[OutboxMessage]:
+    """Record several emails of one cause whose ``dedup_key``s each name a row the
+    caller's transaction has just inserted (``inquiry:<new id>:ack``), so none can exist
+    yet: one INSERT for them all, no savepoint around it, and one task that delivers
+    them (a Get In Touch submission's two emails were twelve statements, now four). A
+    key that exists after all fails the cause's transaction instead of being skipped
+    silently. Each mapping has ``dedup_key``, ``kind``, ``to``, ``subject``, ``body``."""
+    messages = OutboxMessage.objects.bulk_create(
+        [OutboxMessage(channel="email", **email) for email in emails]
+    )
+    ids = [message.pk for message in messages]
+    if None in ids:  # a backend that returns no ids from a bulk INSERT
+        keys = [message.dedup_key for message in messages]
+        found = dict(
+            OutboxMessage.objects.filter(dedup_key__in=keys).values_list("dedup_key", "pk")
+        )
+        for message in messages:
+            message.pk = found[message.dedup_key]
+        ids = [message.pk for message in messages]
+    # delivered once committed; the sweep sends a message whose task was never queued
+    queue_after_write("ketaclinic.notifications.tasks.deliver_messages", ids)
+    return messages
 
 
 def _enqueue(*, dedup_key, kind, to, subject, body, channel) -> OutboxMessage:
