@@ -544,17 +544,28 @@ def as_metrics(row: OutcomeSummary) -> metrics.OutcomeSummary:
 # -- suicidal ideation ----------------------------------------------------------------
 
 
-def _present(instrument_id: str, answers: Mapping) -> tuple[str, object, bool] | None:
-    """(item, answer, present) of one response's ideation item; None when unanswered."""
+def _threshold(instrument_id: str) -> tuple[str, int]:
+    item, threshold = metrics.ideation_threshold(instrument_id)
+    if instrument_id == "madrs":  # clinic policy, as the safety alert reads it
+        threshold = settings.MEASURES_MADRS_IDEATION_MIN
+    return item, threshold
+
+
+def _present(
+    instrument_id: str, answers: Mapping, thresholds: dict[str, tuple[str, int]]
+) -> tuple[str, object, bool] | None:
+    """(item, answer, present) of one response's ideation item; None when unanswered.
+    ``thresholds``: each instrument's (item, threshold), filled as met (a patient's
+    timeline reads the same definitions for every answer)."""
     if instrument_id == CSSRS:
         yes = [key for key in CSSRS_IDEATION_ITEMS if answers.get(key) == 1]
         answered = [key for key in CSSRS_IDEATION_ITEMS if key in answers]
         if not answered:
             return None
         return ",".join(yes) or "none", "yes" if yes else "no", bool(yes)
-    item, threshold = metrics.ideation_threshold(instrument_id)
-    if instrument_id == "madrs":  # clinic policy, as the safety alert reads it
-        threshold = settings.MEASURES_MADRS_IDEATION_MIN
+    if instrument_id not in thresholds:
+        thresholds[instrument_id] = _threshold(instrument_id)
+    item, threshold = thresholds[instrument_id]
     value = answers.get(item)
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
@@ -568,8 +579,9 @@ def ideation_values(rows: Iterable[tuple[str, datetime, Mapping]]) -> dict[str, 
     absent measurements (clinic policy). Pure; synth builds its rows with it too."""
     timeline = []
     marks = []
+    thresholds: dict[str, tuple[str, int]] = {}
     for instrument_id, moment, answers in rows:
-        found = _present(instrument_id, answers or {})
+        found = _present(instrument_id, answers or {}, thresholds)
         if found is None:
             continue
         item, answer, present = found
