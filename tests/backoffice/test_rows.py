@@ -3,12 +3,15 @@ templates showed, name people as the models do, and escape everything typed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as format_date
+from django.utils.formats import get_format
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -128,3 +131,25 @@ def test_one_reverse_per_page_gives_each_rows_url(name):
     url = rows.url_for_each(name)
 
     assert [url(pk) for pk in (1, 7, 12345)] == [reverse(name, args=[pk]) for pk in (1, 7, 12345)]
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2040, 12, 31),
+        timezones=st.sampled_from([UTC, ZoneInfo("America/New_York"), ZoneInfo("Asia/Tokyo")]),
+    ),
+    language=st.sampled_from(["en-us", "de", "fr"]),
+)
+def test_a_remembered_date_reads_as_django_formats_it(moment, language):
+    with translation.override(language):
+        for pattern in (get_format("DATETIME_FORMAT"), "M j, Y"):
+            assert rows._formatted(moment, pattern, language) == escape(
+                format_date(moment, pattern)
+            )
+            # the same instant in another zone is told apart, not taken from memory
+            other = moment.astimezone(ZoneInfo("Pacific/Auckland"))
+            assert rows._formatted(other, pattern, language) == escape(format_date(other, pattern))
+        assert rows._formatted(moment.date(), "M j, Y", language) == escape(
+            format_date(moment.date(), "M j, Y")
+        )
