@@ -65,15 +65,8 @@ def enqueue_new_emails(emails: Sequence[Mapping[str, str]]) -> list[OutboxMessag
     messages = OutboxMessage.objects.bulk_create(
         [OutboxMessage(channel="email", **email) for email in emails]
     )
+    # PostgreSQL and SQLite (3.35+) hand the new ids back from the one INSERT
     ids = [message.pk for message in messages]
-    if None in ids:  # a backend that returns no ids from a bulk INSERT
-        keys = [message.dedup_key for message in messages]
-        found = dict(
-            OutboxMessage.objects.filter(dedup_key__in=keys).values_list("dedup_key", "pk")
-        )
-        for message in messages:
-            message.pk = found[message.dedup_key]
-        ids = [message.pk for message in messages]
     # delivered once committed; the sweep sends a message whose task was never queued
     queue_after_write("ketaclinic.notifications.tasks.deliver_messages", ids)
     return messages
