@@ -193,15 +193,15 @@ def _inbox_rows(ids: list[int], user) -> dict[int, dict]:
     query, no ORDER BY (the ids carry the page's order). Plain values, not model
     instances: six instances per row (alert, patient, location, three people) were a
     third of the page's time."""
-    found = (
-        Alert.objects.filter(pk__in=ids)
-        .order_by()
-        .values(
-            *ALERT_FIELDS,
-            for_me=Exists(AlertNotification.objects.filter(alert=OuterRef("pk"), recipient=user)),
-        )
+    found = INBOX_ROWS.filter(pk__in=ids).annotate(
+        for_me=Exists(AlertNotification.objects.filter(alert=OuterRef("pk"), recipient=user))
     )
     return {row["pk"]: row for row in found}
+
+
+#: The rows' columns and joins, resolved once per process (a queryset is never run
+#: here, only copied): resolving ``ALERT_FIELDS`` was 0.65 ms of each inbox request.
+INBOX_ROWS = Alert.objects.order_by().values(*ALERT_FIELDS)
 
 
 @require_GET
