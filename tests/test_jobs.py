@@ -4,7 +4,8 @@ write's own transaction (one commit for both); otherwise it is queued after the 
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
@@ -93,9 +94,6 @@ def new_emails(*keys):
 
 
 def test_new_emails_are_one_insert_and_one_task_in_the_cause_transaction(database_broker):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with transaction.atomic(), CaptureQueriesContext(connection) as captured:
         messages = outbox.enqueue_new_emails(new_emails("jobs:new:1", "jobs:new:2"))
 
@@ -110,8 +108,6 @@ def test_new_emails_are_one_insert_and_one_task_in_the_cause_transaction(databas
 
 
 def test_a_new_email_whose_key_exists_fails_the_cause_not_silently():
-    from django.db import IntegrityError
-
     outbox.enqueue_email(**new_emails("jobs:new:3")[0])
     with pytest.raises(IntegrityError), transaction.atomic():
         outbox.enqueue_new_emails(new_emails("jobs:new:4", "jobs:new:3"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.template import RequestContext
 from django.template.loader import get_template
 from django.test import RequestFactory, override_settings
 from django.urls import reverse, set_script_prefix
@@ -29,16 +30,10 @@ def squeeze(html: str) -> str:
 def both_ways(user) -> tuple[str, str]:
     request = RequestFactory().get("/staff/")
     request.user = user
-    engine = get_template(REFERENCE).template.engine
-    reference = get_template(REFERENCE).render({}, request)
-    python = engine.from_string(NAV).render(context_for(request))
+    template = get_template(REFERENCE)
+    reference = template.render({}, request)
+    python = template.template.engine.from_string(NAV).render(RequestContext(request, {}))
     return squeeze(reference), squeeze(python)
-
-
-def context_for(request):
-    from django.template import RequestContext
-
-    return RequestContext(request, {})
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ketaclinic.notifications.domain import outbox
 from ketaclinic.notifications.models import OutboxMessage
-from ketaclinic.notifications.tasks import sweep_outbox
+from ketaclinic.notifications.tasks import deliver_messages, sweep_outbox
 
 # A real SMTP connection to a port where nothing listens: the failure is genuine.
 BROKEN_SMTP = {
@@ -178,8 +178,6 @@ def test_retry_failed_puts_a_failed_message_back_in_the_queue():
 
 @pytest.mark.django_db
 def test_the_task_of_several_new_emails_delivers_each(django_capture_on_commit_callbacks):
-    from ketaclinic.notifications.tasks import deliver_messages
-
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         messages = outbox.enqueue_new_emails(
             [
