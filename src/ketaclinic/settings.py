@@ -565,6 +565,13 @@ PATIENT_RECORD_CACHE_SECONDS = envint(
 OUTCOMES_DASHBOARD_CACHE_SECONDS = envint(
     "OUTCOMES_DASHBOARD_CACHE_SECONDS", 0 if ENVIRONMENT == "test" else 300, minimum=0
 )
+# The alert inbox's pages are cached until a row they show is written (database triggers
+# move the inbox's generation at commit, safety migration 0004) and at most this many
+# seconds (0: never); "raised ... ago" is told at each view. Personal data, as above.
+# Off under tests, which roll back instead of committing.
+SAFETY_INBOX_CACHE_SECONDS = envint(
+    "SAFETY_INBOX_CACHE_SECONDS", 0 if ENVIRONMENT == "test" else 300, minimum=0
+)
 # When something the dashboard reads has changed, the page may show the figures built
 # for the same scope and filters up to this many seconds earlier (marked with their
 # time) while the worker builds the current ones, instead of building them in the

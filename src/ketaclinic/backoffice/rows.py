@@ -166,26 +166,43 @@ def alert_rows(alerts: Iterable[dict]) -> SafeString:
     """The safety inbox's ``<tr>`` rows from ``ALERT_FIELDS`` values plus ``for_me``:
     tier (and "for you"), patient and location, kind, when raised, who is responsible,
     state."""
+    return join_alert_rows(*alert_row_parts(alerts))
+
+
+def alert_row_parts(alerts: Iterable[dict]) -> tuple[list[str], list[datetime]]:
+    """``alert_rows`` without the one thing in it that changes with the clock, "raised
+    5 minutes ago": the markup around those texts, and the moments they tell of. What
+    the inbox caches (the page stays right however long it is kept)."""
     url = url_for_each("backoffice:safety-alert")
     stamp = get_format("DATETIME_FORMAT")  # as ``{{ a_datetime }}`` shows it, read once
     language = get_language()
     tiers, kinds, actions = _labels(Tier.choices), _labels(Kind.choices), _labels(Action.choices)
-    rows = []
+    parts, moments, before = [], [], ""
     for row in alerts:
         tier, raised = row["tier"], row["created_at"]
         urgent = ' class="is-urgent"' if tier == Tier.URGENT and row["closed_at"] is None else ""
         for_me = ' <span class="badge badge--new">for you</span>' if row["for_me"] else ""
-        rows.append(
-            f"<tr{urgent}>"
+        parts.append(
+            f"{before}<tr{urgent}>"
             f'<td><span class="badge{_TIER_BADGE.get(tier, "")}">'
             f"{_label(tiers, tier)}</span>{for_me}</td>"
             f'<td><a href="{url(row["pk"])}">{_patient_name(row)}</a> '
             f'<span class="muted">{escape(row["patient__location__name"])}</span></td>'
             f"<td>{_label(kinds, row['kind'])}</td>"
             f'<td title="{_formatted(localtime(raised), stamp, language)}">'
-            f"{escape(naturaltime(raised))}</td>"
-            f"<td>{_named(row, 'responsible')}</td>"
+        )
+        moments.append(raised)
+        before = (
+            f"</td><td>{_named(row, 'responsible')}</td>"
             f"<td>{_alert_state(row, actions)}</td>"
             "</tr>\n"
         )
-    return mark_safe("".join(rows))  # every value above is escaped
+    parts.append(before)
+    return parts, moments
+
+
+def join_alert_rows(parts: list[str], moments: list[datetime]) -> SafeString:
+    """The rows from ``alert_row_parts``, each moment told relative to now."""
+    told = [escape(naturaltime(moment)) for moment in moments]
+    joined = "".join(part + text for part, text in zip(parts, [*told, ""], strict=True))
+    return mark_safe(joined)  # every value in the parts and the told times is escaped

@@ -4,27 +4,35 @@ the on-call rota and a patient's safety plan. Every view passes ``staff_view``
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic import formfields
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.backoffice.forms_util import add_domain_error
-from ketaclinic.backoffice.rows import ALERT_FIELDS, alert_rows
+from ketaclinic.backoffice.rows import ALERT_FIELDS, alert_row_parts, join_alert_rows
 from ketaclinic.clinic.models import ClinicProfile, Location
 from ketaclinic.inquiries.domain.phone import InvalidPhoneNumber, display_phone, normalise_phone
 from ketaclinic.notifications.models import OutboxMessage
+from ketaclinic.patients.domain.record_cache import code_fingerprint
 from ketaclinic.patients.models import Patient
 from ketaclinic.safety.domain import alerts as alert_domain
 from ketaclinic.safety.domain import oncall, plans
 from ketaclinic.safety.domain.errors import AlertClosed, SafetyError, StaleRecord
+from ketaclinic.safety.domain.inbox import generation as inbox_generation
 from ketaclinic.safety.domain.queries import describe_cause
 from ketaclinic.safety.models import Action, Alert, AlertNotification, OnCallShift, SafetyPlan, Tier
 
@@ -145,13 +153,87 @@ class SafetyPlanForm(forms.Form):
 # --- inbox ---------------------------------------------------------------------------------
 
 
+@dataclass
+class InboxPage:
+    """What the inbox shows for one viewer, filters and page number, as kept in the
+    cache: plain values, the rows' markup around their "raised ... ago" texts
+    (``rows.alert_row_parts``) and the pagination facts the template asks for."""
+
+    state: str
+    alerts: list[dict]
+    count: int
+    number: int
+    num_pages: int
+    parts: list[str]
+    moments: list
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    def has_other_pages(self) -> bool:
+        return self.num_pages > 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
 @require_GET
 @staff_view("safety.view_alerts", audit_object_type="safety.alert")
 def alert_inbox(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
+    inbox = _cached_inbox(request, filters)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "backoffice/safety_inbox.html",
+        {
+            "form": form if form.is_bound else InboxFilterForm(),
+            "state": inbox.state,
+            "page": inbox,
+            "alerts": inbox.alerts,
+            "rows": join_alert_rows(inbox.parts, inbox.moments),
+            "query_string": params.urlencode(),
+            "can_manage_oncall": request.user.has_perm("safety.manage_oncall"),
+        },
+    )
+
+
+def _cached_inbox(request: HttpRequest, filters: dict) -> InboxPage:
+    """The page from the cache when nothing it shows has changed since it was read (the
+    inbox's generation, safety migration 0004), else read and kept. Keyed by everything
+    else it depends on: the viewer ("for you"; their locations, read at each request),
+    the filters and page asked for, the time zone and language of the dates, the
+    deployed code and settings. At most ``SAFETY_INBOX_CACHE_SECONDS``."""
+    seconds = settings.SAFETY_INBOX_CACHE_SECONDS
+    number = request.GET.get("page")
+    if not seconds:
+        return _inbox(request.user, filters, number)
+    user = request.user
+    scope = "all" if user.sees_all_locations else ",".join(map(str, sorted(user.location_ids)))
+    asked = (filters.get("state") or "open", filters.get("patient"), number)
+    digest = hashlib.sha256(repr((scope, asked)).encode()).hexdigest()[:32]
+    key = (
+        f"safety:inbox:{inbox_generation()}:{user.pk}:{digest}:"
+        f"{timezone.get_current_timezone_name()}:{get_language()}:{code_fingerprint()}"
+    )
+    inbox = cache.get(key)
+    if inbox is None:
+        inbox = _inbox(user, filters, number)
+        cache.set(key, inbox, seconds)
+    return inbox
+
+
+def _inbox(user, filters: dict, number) -> InboxPage:
     state = filters.get("state") or "open"
-    queryset = alerts_for(request.user)
+    queryset = alerts_for(user)
     if state == "open":
         queryset = queryset.filter(closed_at__isnull=True)
     elif state == "closed":
@@ -165,25 +247,20 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
     # alert_open_inbox_idx (open alerts only, in this order): neither sorts nor visits
     # the rows of every open alert (safety migration 0003).
     page = Paginator(queryset.order_by(*ordering).values_list("pk", flat=True), PAGE_SIZE).get_page(
-        request.GET.get("page")
+        number
     )
     ids = list(page.object_list)
-    rows = _inbox_rows(ids, request.user)
+    rows = _inbox_rows(ids, user)
     alerts = [rows[pk] for pk in ids if pk in rows]
-    params = request.GET.copy()
-    params.pop("page", None)
-    return render(
-        request,
-        "backoffice/safety_inbox.html",
-        {
-            "form": form if form.is_bound else InboxFilterForm(),
-            "state": state,
-            "page": page,
-            "alerts": alerts,
-            "rows": alert_rows(alerts),
-            "query_string": params.urlencode(),
-            "can_manage_oncall": request.user.has_perm("safety.manage_oncall"),
-        },
+    parts, moments = alert_row_parts(alerts)
+    return InboxPage(
+        state=state,
+        alerts=alerts,
+        count=page.paginator.count,
+        number=page.number,
+        num_pages=page.paginator.num_pages,
+        parts=parts,
+        moments=moments,
     )
 
 

@@ -126,12 +126,12 @@ def _key(name: str, patient, viewer: tuple) -> str:
     flags = "".join("1" if flag else "0" for flag in viewer)
     return (
         f"patients:record:{name}:{patient.pk}:{stamps[0]}:{stamps[1]}:"
-        f"{timezone.localdate().isoformat()}:{flags}:{_fingerprint()}"
+        f"{timezone.localdate().isoformat()}:{flags}:{code_fingerprint()}"
     )
 
 
 @cache
-def _fingerprint() -> str:
+def code_fingerprint() -> str:
     """The deployed code and templates (each file's path, size and modification time)
     and the plain settings (clinic policy among them): a deploy or a changed setting
     never serves what the old ones rendered. Once per process (about a thousand
