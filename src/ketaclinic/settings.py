@@ -565,6 +565,11 @@ PATIENT_RECORD_CACHE_SECONDS = envint(
 OUTCOMES_DASHBOARD_CACHE_SECONDS = envint(
     "OUTCOMES_DASHBOARD_CACHE_SECONDS", 0 if ENVIRONMENT == "test" else 300, minimum=0
 )
+# The clinic's public facts (profile, locations, crisis resources, fees) are kept by each
+# process until a write to them commits (database triggers move a generation, clinic
+# migration 0004; a page reads that one number instead of the facts). Off under tests,
+# which roll back instead of committing.
+CLINIC_FACTS_CACHE = envbool("CLINIC_FACTS_CACHE", ENVIRONMENT != "test")
 # The alert inbox's pages are cached until a row they show is written (database triggers
 # move the inbox's generation at commit, safety migration 0004) and at most this many
 # seconds (0: never); "raised ... ago" is told at each view. Personal data, as above.

@@ -104,6 +104,7 @@ def get_in_touch(request: HttpRequest) -> HttpResponse:
             idempotency_key=form.cleaned_data["submission_key"],
             client_ip=ip,
             profile=facts.profile if facts.available else None,
+            crisis_resources=facts.stored_crisis_resources if facts.available else None,
         )
     except DatabaseError:
         log.exception("get-in-touch: database unavailable")

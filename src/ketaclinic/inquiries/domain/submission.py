@@ -81,18 +81,22 @@ def submit_inquiry(
     idempotency_key: uuid.UUID,
     client_ip: str | None,
     profile: ClinicProfile | None = None,
+    crisis_resources: list[CrisisResource] | None = None,
 ) -> Submission:
     """Save an inquiry and its two notification emails in one transaction.
 
     The same idempotency key (double click, back-and-resubmit) returns the inquiry
     already saved instead of making a second one, as do the same words from the same
-    person within the duplicate window. ``profile``: the clinic profile when the caller
-    has read it already (the emails name the clinic and its intake address)."""
+    person within the duplicate window. ``profile`` and ``crisis_resources``: the clinic
+    profile and its crisis resources when the caller has read them already (the emails
+    name the clinic and its intake address; the thank-you lists the crisis lines)."""
     fingerprint = fingerprint_of(data)
     existing = already_received(idempotency_key, fingerprint)
     if existing is not None:
         return Submission(existing, created=False)
     crisis = check_message(data.message)
+    if crisis_resources is None:
+        crisis_resources = list(CrisisResource.objects.all())
     try:
         with transaction.atomic():
             inquiry = Inquiry.objects.create(
@@ -116,7 +120,7 @@ def submit_inquiry(
                 kind=InquiryEvent.Kind.RECEIVED,
                 to_status=inquiry.status,
             )
-            _enqueue_notifications(inquiry, profile or ClinicProfile.current())
+            _enqueue_notifications(inquiry, profile or ClinicProfile.current(), crisis_resources)
     except IntegrityError:
         # A concurrent request with the same key won the race: that one is the inquiry.
         existing = Inquiry.objects.filter(idempotency_key=idempotency_key).first()
@@ -126,7 +130,9 @@ def submit_inquiry(
     return Submission(inquiry, created=True)
 
 
-def _enqueue_notifications(inquiry: Inquiry, profile: ClinicProfile) -> None:
+def _enqueue_notifications(
+    inquiry: Inquiry, profile: ClinicProfile, crisis_resources: list[CrisisResource]
+) -> None:
     """Two emails, neither with health details: staff get a link, the person a thank-you."""
     link = settings.SITE_URL + reverse("backoffice:inquiry", args=[inquiry.pk])
     intake = {
@@ -141,9 +147,7 @@ def _enqueue_notifications(inquiry: Inquiry, profile: ClinicProfile) -> None:
         ),
     }
     crisis_lines = (
-        "\n".join(
-            f"- {resource.label}: {resource.action}" for resource in CrisisResource.objects.all()
-        )
+        "\n".join(f"- {resource.label}: {resource.action}" for resource in crisis_resources)
         or "- Suicide & Crisis Lifeline: call or text 988\n- Emergency: call 911"
     )
     ack = {
