@@ -570,6 +570,13 @@ OUTCOMES_DASHBOARD_CACHE_SECONDS = envint(
 # migration 0004; a page reads that one number instead of the facts). Off under tests,
 # which roll back instead of committing.
 CLINIC_FACTS_CACHE = envbool("CLINIC_FACTS_CACHE", ENVIRONMENT != "test")
+# The patient list's pages (a search, filters, a page number, for one set of locations)
+# are cached until a row they find or show is written (database triggers move the list's
+# generation at commit, patients migration 0008) and at most this many seconds (0:
+# never). Personal data, as above. Off under tests, which roll back instead of committing.
+PATIENT_LIST_CACHE_SECONDS = envint(
+    "PATIENT_LIST_CACHE_SECONDS", 0 if ENVIRONMENT == "test" else 300, minimum=0
+)
 # The alert inbox's pages are cached until a row they show is written (database triggers
 # move the inbox's generation at commit, safety migration 0004) and at most this many
 # seconds (0: never); "raised ... ago" is told at each view. Personal data, as above.

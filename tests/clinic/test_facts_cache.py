@@ -127,7 +127,7 @@ def test_get_in_touch_reads_the_facts_as_one_number(client, riverside):
 
     assert response.status_code == 302
     statements = [query["sql"] for query in queries.captured_queries]
-    assert not [sql for sql in statements if "FROM \"clinic_" in sql]
+    assert not [sql for sql in statements if 'FROM "clinic_' in sql]
     assert sum("_generation" in sql for sql in statements) == 1
     ack = OutboxMessage.objects.get(kind="inquiry_ack")
     assert "- Warmline: Call 555-0100" in ack.body

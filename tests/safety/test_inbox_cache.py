@@ -14,11 +14,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
+from ketaclinic import generations
 from ketaclinic.audit.models import AccessLog
 from ketaclinic.backoffice import views_safety
 from ketaclinic.backoffice.rows import ALERT_FIELDS, alert_row_parts, alert_rows, join_alert_rows
 from ketaclinic.safety.domain import alerts as domain
-from ketaclinic.safety.domain.inbox import generation
 from ketaclinic.safety.models import Action, Alert, AlertNotification, Tier
 from tests.factories import login_with_mfa
 
@@ -33,6 +33,10 @@ def caching():
     with override_settings(SAFETY_INBOX_CACHE_SECONDS=300):
         yield
     cache.clear()
+
+
+def generation() -> int | None:
+    return generations.read("safety_inbox")
 
 
 def raise_one(patient, key, tier=Tier.URGENT, now=None):
@@ -215,7 +219,7 @@ def test_raised_ago_is_told_at_each_view(patient, nurse):
     body, _ = shown(client)
     assert "5\xa0minutes ago" in body
 
-    key = next(k for k in cache._cache if "safety:inbox:" in k)  # locmem's own store
+    key = next(k for k in cache._cache if ":kept:safety_inbox:" in k)  # locmem's own store
     page = cache.get(key.split(":", 2)[2])
     page.moments = [moment - timedelta(hours=2) for moment in page.moments]
     cache.set(key.split(":", 2)[2], page, 300)

@@ -29,6 +29,7 @@ from ketaclinic.audit.domain.log import record
 from ketaclinic.audit.models import Action
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.backoffice.forms_util import add_domain_error
+from ketaclinic.backoffice.kept import kept, scope_of
 from ketaclinic.backoffice.rows import patient_rows
 from ketaclinic.inquiries.domain.phone import display_phone
 from ketaclinic.inquiries.models import Inquiry
@@ -220,22 +221,65 @@ class BoundedPaginator(Paginator):
             return self.page(1 if self.over_bound else self.num_pages)
 
 
+@dataclass
+class PatientListPage:
+    """A page of the patient list as it is kept in the cache: the rows' markup, the
+    patients' ids and what the pagination shows (the ``Page`` and ``Paginator`` names
+    the template uses; ``paginator`` is the page itself)."""
+
+    count: int
+    bound: int
+    over_bound: bool
+    number: int
+    num_pages: int | None
+    next_exists: bool
+    rows: str
+    patient_ids: list[int]
+
+    @property
+    def paginator(self) -> PatientListPage:
+        return self
+
+    def has_next(self) -> bool:
+        return self.next_exists
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_previous() or self.has_next()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
 @require_GET
 @staff_view("patients.view_patient_list", audit_object_type="patients.patient")
 def patient_list(request: HttpRequest) -> HttpResponse:
+    """The list, from the cache while nothing it finds or shows has changed (the list's
+    generation, patients migration 0008) for the same locations, filters and page; at
+    most ``PATIENT_LIST_CACHE_SECONDS``. ``patients`` (the instances) is in the context
+    only when they were read at this request."""
     form = patient_forms.PatientFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    queryset = search_patients(
-        patients_for(request.user),
-        q=filters.get("q", ""),
-        status=filters.get("status", ""),
-        condition_group=filters.get("condition", ""),
+    number = request.GET.get("page")
+    read = []
+
+    def build() -> PatientListPage:
+        listing, patients = _patient_list_page(request.user, filters, number)
+        read.append(patients)
+        return listing
+
+    asked = tuple(filters.get(name, "") for name in ("q", "status", "condition"))
+    listing = kept(
+        "patients_list",
+        settings.PATIENT_LIST_CACHE_SECONDS,
+        (scope_of(request.user), *asked, number),
+        build,
     )
-    paginator = BoundedPaginator(queryset, PAGE_SIZE, PATIENT_COUNT_BOUND)
-    if not paginator.over_bound:  # few matches, whatever the search: find, then sort
-        paginator.object_list = in_order_after_matching(queryset)
-    page = paginator.get_page(request.GET.get("page"))
-    patients = list(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
     template = (
@@ -246,13 +290,38 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         template,
         {
             "form": form if form.is_bound else patient_forms.PatientFilterForm(),
-            "page": page,
-            "patients": patients,
-            "rows": patient_rows(patients, timezone.localdate()),
+            "page": listing,
+            "patients": read[0] if read else None,
+            "rows": mark_safe(listing.rows),  # escaped by rows.patient_rows
             "query_string": params.urlencode(),
             "can_create": request.user.has_perm("patients.create_patient"),
         },
     )
+
+
+def _patient_list_page(user, filters: dict, number) -> tuple[PatientListPage, list[Patient]]:
+    queryset = search_patients(
+        patients_for(user),
+        q=filters.get("q", ""),
+        status=filters.get("status", ""),
+        condition_group=filters.get("condition", ""),
+    )
+    paginator = BoundedPaginator(queryset, PAGE_SIZE, PATIENT_COUNT_BOUND)
+    if not paginator.over_bound:  # few matches, whatever the search: find, then sort
+        paginator.object_list = in_order_after_matching(queryset)
+    page = paginator.get_page(number)
+    patients = list(page.object_list)
+    listing = PatientListPage(
+        count=paginator.count,
+        bound=paginator.bound,
+        over_bound=paginator.over_bound,
+        number=page.number,
+        num_pages=paginator.num_pages,
+        next_exists=page.has_next(),
+        rows=str(patient_rows(patients, timezone.localdate())),
+        patient_ids=[patient.pk for patient in patients],
+    )
+    return listing, patients
 
 
 # --- new patient, inquiry → patient -------------------------------------------------------

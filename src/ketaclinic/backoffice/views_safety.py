@@ -4,35 +4,31 @@ the on-call rota and a patient's safety plan. Every view passes ``staff_view``
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic import formfields
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.backoffice.forms_util import add_domain_error
+from ketaclinic.backoffice.kept import kept, scope_of
 from ketaclinic.backoffice.rows import ALERT_FIELDS, alert_row_parts, join_alert_rows
 from ketaclinic.clinic.models import ClinicProfile, Location
 from ketaclinic.inquiries.domain.phone import InvalidPhoneNumber, display_phone, normalise_phone
 from ketaclinic.notifications.models import OutboxMessage
-from ketaclinic.patients.domain.record_cache import code_fingerprint
 from ketaclinic.patients.models import Patient
 from ketaclinic.safety.domain import alerts as alert_domain
 from ketaclinic.safety.domain import oncall, plans
 from ketaclinic.safety.domain.errors import AlertClosed, SafetyError, StaleRecord
-from ketaclinic.safety.domain.inbox import generation as inbox_generation
 from ketaclinic.safety.domain.queries import describe_cause
 from ketaclinic.safety.models import Action, Alert, AlertNotification, OnCallShift, SafetyPlan, Tier
 
@@ -207,28 +203,18 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _cached_inbox(request: HttpRequest, filters: dict) -> InboxPage:
-    """The page from the cache when nothing it shows has changed since it was read (the
-    inbox's generation, safety migration 0004), else read and kept. Keyed by everything
-    else it depends on: the viewer ("for you"; their locations, read at each request),
-    the filters and page asked for, the time zone and language of the dates, the
-    deployed code and settings. At most ``SAFETY_INBOX_CACHE_SECONDS``."""
-    seconds = settings.SAFETY_INBOX_CACHE_SECONDS
-    number = request.GET.get("page")
-    if not seconds:
-        return _inbox(request.user, filters, number)
-    user = request.user
-    scope = "all" if user.sees_all_locations else ",".join(map(str, sorted(user.location_ids)))
-    asked = (filters.get("state") or "open", filters.get("patient"), number)
-    digest = hashlib.sha256(repr((scope, asked)).encode()).hexdigest()[:32]
-    key = (
-        f"safety:inbox:{inbox_generation()}:{user.pk}:{digest}:"
-        f"{timezone.get_current_timezone_name()}:{get_language()}:{code_fingerprint()}"
+    """The page from the cache while nothing it shows has changed (the inbox's
+    generation, safety migration 0004), else read and kept; per viewer ("for you";
+    their locations, read at each request), filters and page asked for. At most
+    ``SAFETY_INBOX_CACHE_SECONDS``."""
+    user, number = request.user, request.GET.get("page")
+    asked = (user.pk, scope_of(user), filters.get("state") or "open", filters.get("patient"))
+    return kept(
+        "safety_inbox",
+        settings.SAFETY_INBOX_CACHE_SECONDS,
+        (*asked, number),
+        lambda: _inbox(user, filters, number),
     )
-    inbox = cache.get(key)
-    if inbox is None:
-        inbox = _inbox(user, filters, number)
-        cache.set(key, inbox, seconds)
-    return inbox
 
 
 def _inbox(user, filters: dict, number) -> InboxPage:

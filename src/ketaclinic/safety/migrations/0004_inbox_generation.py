@@ -1,6 +1,6 @@
 """The alert inbox's generation (``ketaclinic.generations``): a number that moves, at
-commit, whenever a row the inbox shows is written. ``safety.domain.inbox.generation()``
-reads it; the inbox's pages are cached under it (docs/performance.md).
+commit, whenever a row the inbox shows is written. The inbox's pages are kept under it
+(``backoffice.kept``, docs/performance.md).
 ``tests/safety/test_inbox_cache.py`` checks every watched change."""
 
 from django.db import migrations
