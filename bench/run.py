@@ -123,6 +123,14 @@ def ensure_database(server: str, name: str, patients: int, seed: int, env: dict)
     # database is empty, index-only scans visit the heap and first reads set hint bits
     # (writes). At 100,000 patients that alone moved the alert inbox's p95 130 -> 82 ms.
     _psql(url, "VACUUM (ANALYZE)")
+    # The vacuum dirties most of the database's pages (hint bits, the visibility map):
+    # written out by the next checkpoint, they would land in the middle of the measured
+    # runs (this machine's WAL fsyncs then took hundreds of ms: a questionnaire p95 of
+    # 260-290 ms in one run, 56-59 ms in the next). A bench artifact, flushed first.
+    try:
+        _psql(url, "CHECKPOINT")
+    except Exception as exc:  # a role without pg_checkpoint: measure anyway
+        log(f"{url.rsplit('/', 1)[-1]}: no CHECKPOINT before measuring ({exc})")
 
 
 def _marker(url: str) -> tuple[int, int] | None:
