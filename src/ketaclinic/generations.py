@@ -7,10 +7,14 @@ The number is a row, not a sequence, so that it moves in the writer's own transa
 a reader never sees the new number before the rows it stands for (``nextval`` is seen
 at once, and a page built in between would be kept under the new number). PostgreSQL
 moves it from deferred constraint triggers, at commit, once per transaction (a
-transaction-local flag: a load of thousands of rows updates the row once); it is the
-last lock such a transaction takes, so two writers wait for each other only for the
-moment of their commits and never deadlock on it. SQLite: ordinary row-level triggers
-(one writer at a time there).
+transaction-local flag: a load of thousands of rows updates the row once), among the
+last locks such a transaction takes, so two writers wait for each other only for the
+moment of their commits. A transaction that moves several generations moves them in
+the order of its writes, so two could take two rows in opposite orders (an answer
+raises an alert and updates its summaries; a clinician's scale the other way round):
+the first move of any generation in a transaction takes one advisory lock
+(``LOCK_KEY``) first, so such transactions take their turns whole and never deadlock
+on these rows. SQLite: ordinary row-level triggers (one writer at a time there).
 
 Used by migrations (``install``/``uninstall``): keep the names they create stable.
 """
@@ -22,6 +26,9 @@ from collections.abc import Sequence
 
 from django.db import connection
 
+#: The advisory lock every first move of a generation in a transaction takes first
+#: (PostgreSQL; an arbitrary number no other lock of this application uses).
+LOCK_KEY = 5_311_042_977
 #: (table, the UPDATE columns that matter, or None for any change)
 Watched = Sequence[tuple[str, Sequence[str] | None]]
 
@@ -35,20 +42,27 @@ def _changed(columns) -> str:
     return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
 
 
+def function_sql(name: str) -> str:
+    """PostgreSQL's trigger function of the generation ``name`` (``CREATE OR REPLACE``)."""
+    table, function, _trigger, flag = _names(name)
+    return (
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN IF current_setting('{flag}', true) IS DISTINCT FROM 'yes' THEN "
+        f"PERFORM pg_advisory_xact_lock({LOCK_KEY}); "
+        f"UPDATE {table} SET value = value + 1 WHERE id = 1; "
+        f"PERFORM set_config('{flag}', 'yes', true); END IF; RETURN NULL; END $$"
+    )
+
+
 def install(schema_editor, name: str, watched: Watched) -> None:
     vendor = schema_editor.connection.vendor
     if vendor not in ("postgresql", "sqlite"):  # pragma: no cover
         return
-    table, function, trigger, flag = _names(name)
+    table, function, trigger, _flag = _names(name)
     schema_editor.execute(f"CREATE TABLE {table} (id integer PRIMARY KEY, value bigint NOT NULL)")
     schema_editor.execute(f"INSERT INTO {table} (id, value) VALUES (1, 1)")
     if vendor == "postgresql":
-        schema_editor.execute(
-            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN IF current_setting('{flag}', true) IS DISTINCT FROM 'yes' THEN "
-            f"UPDATE {table} SET value = value + 1 WHERE id = 1; "
-            f"PERFORM set_config('{flag}', 'yes', true); END IF; RETURN NULL; END $$"
-        )
+        schema_editor.execute(function_sql(name))
         for watched_table, columns in watched:
             events = "INSERT OR DELETE" if columns else "INSERT OR UPDATE OR DELETE"
             schema_editor.execute(
