@@ -10,8 +10,8 @@ moves it from deferred constraint triggers, at commit, once per transaction (a
 transaction-local flag: a load of thousands of rows updates the row once), among the
 last locks such a transaction takes, so two writers wait for each other only for the
 moment of their commits. A transaction that moves several generations moves them in
-the order of its writes, so two could take two rows in opposite orders (an answer
-raises an alert and updates its summaries; a clinician's scale the other way round):
+the order of its writes, so two could take two rows in opposite orders (one raises an
+alert, then changes a patient's record; another the other way round):
 the first move of any generation in a transaction takes one advisory lock
 (``LOCK_KEY``) first, so such transactions take their turns whole and never deadlock
 on these rows. SQLite: ordinary row-level triggers (one writer at a time there).
