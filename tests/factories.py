@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -17,6 +18,9 @@ from allauth.mfa.totp.internal.auth import (
 )
 from allauth.mfa.utils import decrypt
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.accounts.models import User
 from ketaclinic.clinic.models import Location
@@ -148,3 +152,21 @@ def login_by_code(client, user):
     ]
     session[AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session.save()
+
+
+def signed_in_client(user) -> Client:
+    """A new test client signed in as ``user`` (``login_with_mfa``): for tests that
+    need several people's clients at once."""
+    client = Client()
+    login_with_mfa(client, user)
+    return client
+
+
+def page_and_queries(client, url: str, **params) -> tuple[str, int]:
+    """A GET of ``url``'s body without its CSRF tokens (they differ per response) and its
+    number of queries; the answer must be 200."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    body = re.sub(r'(csrfmiddlewaretoken" value|csrf-token)="[^"]+"', "", response.content.decode())
+    return body, len(queries)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import connection, migrations
 
 #: The advisory lock every first move of a generation in a transaction takes first
 #: (PostgreSQL; an arbitrary number no other lock of this application uses).
@@ -88,6 +88,15 @@ def install(schema_editor, name: str, watched: Watched) -> None:
             f"CREATE TRIGGER {trigger}_{watched_table}_update AFTER UPDATE ON {watched_table}"
             f"{when} {bump}"
         )
+
+
+def operation(name: str, watched: Watched) -> migrations.RunPython:
+    """The migration operation that installs the generation ``name`` over ``watched``
+    (and removes it when the migration is undone)."""
+    return migrations.RunPython(
+        lambda _apps, schema_editor: install(schema_editor, name, watched),
+        lambda _apps, schema_editor: uninstall(schema_editor, name, watched),
+    )
 
 
 def uninstall(schema_editor, name: str, watched: Watched) -> None:

@@ -4,8 +4,6 @@ changed, the new facts as soon as a write to them commits, whatever the write pa
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -16,6 +14,7 @@ from ketaclinic.clinic import context_processors
 from ketaclinic.clinic.context_processors import ClinicFacts
 from ketaclinic.clinic.models import ClinicProfile, CrisisResource, FeeItem, Location
 from ketaclinic.notifications.models import OutboxMessage
+from tests.website.test_get_in_touch import valid_data
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the triggers act at commit
 
@@ -110,18 +109,7 @@ def test_get_in_touch_reads_the_facts_as_one_number(client, riverside):
     CrisisResource.objects.create(label="Warmline", action="Call 555-0100", href="tel:5550100")
     client.get(reverse("website:get-in-touch"))  # read once by this process
 
-    data = {
-        "first_name": "Robin",
-        "last_name": "Hart",
-        "email": "robin.hart@example.com",
-        "phone": "(217) 555-0199",
-        "message": "I would like to ask about ketamine for depression.",
-        "help_with": "depression",
-        "preferred_contact_method": "phone",
-        "preferred_contact_time": "morning",
-        "submission_key": str(uuid.uuid4()),
-        "website": "",
-    }
+    data = valid_data(message="I would like to ask about ketamine for depression.")
     with CaptureQueriesContext(connection) as queries:
         response = client.post(reverse("website:get-in-touch"), data)
 

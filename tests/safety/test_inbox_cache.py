@@ -4,14 +4,12 @@ safety migration 0004). Each viewer has their own pages ("for you", their locati
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from ketaclinic import generations
@@ -20,7 +18,8 @@ from ketaclinic.backoffice import views_safety
 from ketaclinic.backoffice.rows import ALERT_FIELDS, alert_row_parts, alert_rows, join_alert_rows
 from ketaclinic.safety.domain import alerts as domain
 from ketaclinic.safety.models import Action, Alert, AlertNotification, Tier
-from tests.factories import login_with_mfa
+from tests.factories import page_and_queries, signed_in_client
+from tests.safety.test_views import raise_one
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the triggers act at commit
 
@@ -39,32 +38,8 @@ def generation() -> int | None:
     return generations.read("safety_inbox")
 
 
-def raise_one(patient, key, tier=Tier.URGENT, now=None):
-    return domain.raise_alert(
-        patient,
-        kind="suicidal_ideation",
-        tier=tier,
-        cause={"instrument": "phq9", "item": 9, "answer": 2},
-        source_type="measures.response",
-        source_id=key,
-        dedup_key=key,
-        now=now,
-    )
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    login_with_mfa(client, user)
-    return client
-
-
 def shown(client, **params) -> tuple[str, int]:
-    """The inbox's body (without the CSRF token) and its number of queries."""
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(INBOX, params)
-    assert response.status_code == 200
-    body = re.sub(r'(csrfmiddlewaretoken" value|csrf-token)="[^"]+"', "", response.content.decode())
-    return body, len(queries)
+    return page_and_queries(client, INBOX, **params)
 
 
 # --- the generation -------------------------------------------------------------------------
@@ -121,7 +96,7 @@ def test_a_kept_page_costs_one_query_for_its_rows_and_is_the_page_as_built(
 ):
     for number in range(3):
         raise_one(patient, f"k{number}")
-    client = signed_in(nurse)
+    client = signed_in_client(nurse)
     with override_settings(SAFETY_INBOX_CACHE_SECONDS=0):
         uncached, _ = shown(client)
     built, built_queries = shown(client)
@@ -136,7 +111,7 @@ def test_a_kept_page_costs_one_query_for_its_rows_and_is_the_page_as_built(
 
 def test_each_view_of_a_kept_page_is_logged(patient, nurse):
     raise_one(patient, "a")
-    client = signed_in(nurse)
+    client = signed_in_client(nurse)
     shown(client)
     before = AccessLog.objects.filter(user=nurse, path=INBOX).count()
     shown(client)
@@ -145,7 +120,7 @@ def test_each_view_of_a_kept_page_is_logged(patient, nurse):
 
 def test_a_write_shows_at_the_next_view(patient, prescriber, nurse):
     first = raise_one(patient, "a")
-    client = signed_in(nurse)
+    client = signed_in_client(nurse)
     body, _ = shown(client)
     assert "1 open alert." in body
     assert "Not acknowledged" in body
@@ -173,9 +148,9 @@ def test_a_write_shows_at_the_next_view(patient, prescriber, nurse):
 
 def test_each_viewer_has_their_own_page(patient, prescriber, nurse, other_prescriber):
     raise_one(patient, "a")  # the primary prescriber is told, the nurse is not
-    told, _ = shown(signed_in(prescriber))
-    not_told, _ = shown(signed_in(nurse))
-    elsewhere, _ = shown(signed_in(other_prescriber))
+    told, _ = shown(signed_in_client(prescriber))
+    not_told, _ = shown(signed_in_client(nurse))
+    elsewhere, _ = shown(signed_in_client(other_prescriber))
 
     assert "for you" in told
     assert "for you" not in not_told
@@ -188,7 +163,7 @@ def test_a_viewer_given_another_location_sees_its_alerts_at_once(
     patient, other_prescriber, riverside
 ):
     raise_one(patient, "a")
-    client = signed_in(other_prescriber)
+    client = signed_in_client(other_prescriber)
     body, _ = shown(client)
     assert "0 open alerts." in body
 
@@ -202,7 +177,7 @@ def test_filters_and_pages_are_kept_apart(patient, nurse, monkeypatch):
     now = timezone.now()
     for number in range(3):
         raise_one(patient, f"k{number}", now=now - timedelta(minutes=number))
-    client = signed_in(nurse)
+    client = signed_in_client(nurse)
     first, _ = shown(client)
     second, _ = shown(client, page="2")
     other_patient, _ = shown(client, state="all", patient=str(patient.pk + 1000))
@@ -215,7 +190,7 @@ def test_filters_and_pages_are_kept_apart(patient, nurse, monkeypatch):
 
 def test_raised_ago_is_told_at_each_view(patient, nurse):
     raise_one(patient, "a", now=timezone.now() - timedelta(minutes=5))
-    client = signed_in(nurse)
+    client = signed_in_client(nurse)
     body, _ = shown(client)
     assert "5\xa0minutes ago" in body
 

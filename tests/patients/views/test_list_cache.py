@@ -5,12 +5,9 @@ does (database triggers move the list's generation at commit; patients migration
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
@@ -20,7 +17,7 @@ from ketaclinic.backoffice import views_patients
 from ketaclinic.clinic.models import Location
 from ketaclinic.patients.domain import records
 from ketaclinic.patients.models import Condition, Patient
-from tests.factories import login_with_mfa
+from tests.factories import page_and_queries, signed_in_client
 from tests.patients.factories import make_patient
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the triggers act at commit
@@ -36,19 +33,8 @@ def caching():
     cache.clear()
 
 
-def signed_in(user) -> Client:
-    client = Client()
-    login_with_mfa(client, user)
-    return client
-
-
 def shown(client, **params) -> tuple[str, int]:
-    """The list's body (without CSRF tokens) and its number of queries."""
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(LIST, params)
-    assert response.status_code == 200
-    body = re.sub(r'(csrfmiddlewaretoken" value|csrf-token)="[^"]+"', "", response.content.decode())
-    return body, len(queries)
+    return page_and_queries(client, LIST, **params)
 
 
 def generation() -> int | None:
@@ -63,7 +49,7 @@ def people(riverside, nurse):
 
 
 def test_a_kept_page_costs_no_query_for_its_rows_and_is_the_page_as_built(people, frontdesk):
-    client = signed_in(frontdesk)
+    client = signed_in_client(frontdesk)
     with override_settings(PATIENT_LIST_CACHE_SECONDS=0):
         uncached, _ = shown(client, q="Person")
     built, built_queries = shown(client, q="Person")
@@ -77,7 +63,7 @@ def test_a_kept_page_costs_no_query_for_its_rows_and_is_the_page_as_built(people
 
 
 def test_each_view_of_a_kept_page_is_logged(people, frontdesk):
-    client = signed_in(frontdesk)
+    client = signed_in_client(frontdesk)
     shown(client)
     before = AccessLog.objects.filter(user=frontdesk, path=LIST).count()
     shown(client)
@@ -108,7 +94,7 @@ def test_a_committed_write_shows_at_the_next_view(
 ):
     subject = people[0]
     Patient.objects.filter(pk=subject.pk).update(primary_prescriber=prescriber)
-    client = signed_in(frontdesk)
+    client = signed_in_client(frontdesk)
     before_body, _ = shown(client, q="Person0")
     before = generation()
 
@@ -122,7 +108,7 @@ def test_a_committed_write_shows_at_the_next_view(
 
 
 def test_a_new_patient_is_found_at_once(people, frontdesk, riverside):
-    client = signed_in(frontdesk)
+    client = signed_in_client(frontdesk)
     body, _ = shown(client, q="Person")
     assert "3 patients" in body
     make_patient(riverside, legal_first_name="Person9")
@@ -135,10 +121,10 @@ def test_locations_filters_and_pages_are_kept_apart(
 ):
     make_patient(hillcrest, legal_first_name="Person7")
     monkeypatch.setattr(views_patients, "PAGE_SIZE", 2)
-    here = signed_in(frontdesk)
+    here = signed_in_client(frontdesk)
     first, _ = shown(here, q="Person")
     second, _ = shown(here, q="Person", page="2")
-    elsewhere, _ = shown(signed_in(other_frontdesk), q="Person")
+    elsewhere, _ = shown(signed_in_client(other_frontdesk), q="Person")
     narrower, _ = shown(here, q="Person1")
 
     assert "Person7" not in first + second
@@ -152,7 +138,7 @@ def test_locations_filters_and_pages_are_kept_apart(
 def test_a_viewer_given_another_location_sees_its_patients_at_once(
     people, other_frontdesk, riverside
 ):
-    client = signed_in(other_frontdesk)
+    client = signed_in_client(other_frontdesk)
     body, _ = shown(client, q="Person")
     assert "0 patients" in body
     other_frontdesk.locations.add(riverside)  # nothing the list shows changes: the key does
@@ -161,7 +147,7 @@ def test_a_viewer_given_another_location_sees_its_patients_at_once(
 
 
 def test_the_htmx_rows_and_the_full_page_share_a_kept_page(people, frontdesk):
-    client = signed_in(frontdesk)
+    client = signed_in_client(frontdesk)
     shown(client, q="Person")
     with CaptureQueriesContext(connection) as queries:
         response = client.get(LIST, {"q": "Person"}, HTTP_HX_REQUEST="true")

@@ -15,15 +15,7 @@ WATCHED = [
 ]
 
 
-def forwards(apps, schema_editor):
-    generations.install(schema_editor, NAME, WATCHED)
-
-
-def backwards(apps, schema_editor):
-    generations.uninstall(schema_editor, NAME, WATCHED)
-
-
 class Migration(migrations.Migration):
     dependencies = [("clinic", "0003_history")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [generations.operation(NAME, WATCHED)]

@@ -18,14 +18,6 @@ WATCHED = [
 ]
 
 
-def forwards(apps, schema_editor):
-    generations.install(schema_editor, NAME, WATCHED)
-
-
-def backwards(apps, schema_editor):
-    generations.uninstall(schema_editor, NAME, WATCHED)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("safety", "0003_open_inbox_index"),
@@ -34,4 +26,4 @@ class Migration(migrations.Migration):
         ("accounts", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [generations.operation(NAME, WATCHED)]
