@@ -41,3 +41,25 @@ def kept(name: str, seconds: int, parts: tuple, build: Callable[[], T]) -> T:
         value = build()
         cache.set(key, value, seconds)
     return value
+
+
+class PageNumbers:
+    """What a list's template asks a Django ``Page`` about its neighbours, for a kept
+    page that stores ``number`` and whether a next one exists (``has_next``)."""
+
+    number: int
+
+    def has_next(self) -> bool:  # pragma: no cover (each list says how it knows)
+        raise NotImplementedError
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_previous() or self.has_next()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1

@@ -29,7 +29,7 @@ from ketaclinic.audit.domain.log import record
 from ketaclinic.audit.models import Action
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.backoffice.forms_util import add_domain_error
-from ketaclinic.backoffice.kept import kept, scope_of
+from ketaclinic.backoffice.kept import PageNumbers, kept, scope_of
 from ketaclinic.backoffice.rows import patient_rows
 from ketaclinic.inquiries.domain.phone import display_phone
 from ketaclinic.inquiries.models import Inquiry
@@ -222,7 +222,7 @@ class BoundedPaginator(Paginator):
 
 
 @dataclass
-class PatientListPage:
+class PatientListPage(PageNumbers):
     """A page of the patient list as it is kept in the cache: the rows' markup, the
     patients' ids and what the pagination shows (the ``Page`` and ``Paginator`` names
     the template uses; ``paginator`` is the page itself)."""
@@ -242,18 +242,6 @@ class PatientListPage:
 
     def has_next(self) -> bool:
         return self.next_exists
-
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    def has_other_pages(self) -> bool:
-        return self.has_previous() or self.has_next()
-
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
 
 
 @require_GET

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ketaclinic import formfields
 from ketaclinic.backoffice.access import staff_view
 from ketaclinic.backoffice.forms_util import add_domain_error
-from ketaclinic.backoffice.kept import kept, scope_of
+from ketaclinic.backoffice.kept import PageNumbers, kept, scope_of
 from ketaclinic.backoffice.rows import ALERT_FIELDS, alert_row_parts, join_alert_rows
 from ketaclinic.clinic.models import ClinicProfile, Location
 from ketaclinic.inquiries.domain.phone import InvalidPhoneNumber, display_phone, normalise_phone
@@ -150,7 +150,7 @@ class SafetyPlanForm(forms.Form):
 
 
 @dataclass
-class InboxPage:
+class InboxPage(PageNumbers):
     """What the inbox shows for one viewer, filters and page number, as kept in the
     cache: plain values, the rows' markup around their "raised ... ago" texts
     (``rows.alert_row_parts``) and the pagination facts the template asks for."""
@@ -163,20 +163,8 @@ class InboxPage:
     parts: list[str]
     moments: list
 
-    def has_previous(self) -> bool:
-        return self.number > 1
-
     def has_next(self) -> bool:
         return self.number < self.num_pages
-
-    def has_other_pages(self) -> bool:
-        return self.num_pages > 1
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    def next_page_number(self) -> int:
-        return self.number + 1
 
 
 @require_GET
