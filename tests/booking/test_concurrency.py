@@ -12,12 +12,13 @@ import contextlib
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from ketaclinic.booking.domain import bookings
 from ketaclinic.booking.domain.errors import ChairTaken, CourseSessionTaken, PatientBusy
 from ketaclinic.booking.models import Booking
 from tests.booking.factories import at, future_day
+from tests.concurrency import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -26,30 +27,6 @@ pytestmark = [
     ),
 ]
 DAY = future_day(7)
-
-
-def race(*calls):
-    """Run each call in its own thread and connection, released together. Returns
-    each call's result or the exception it raised."""
-    barrier = threading.Barrier(len(calls), timeout=30)
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def booker(patient, chair, hour, minute=0):

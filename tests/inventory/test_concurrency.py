@@ -12,11 +12,12 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from ketaclinic.inventory.domain import entries, queries
 from ketaclinic.inventory.domain.errors import InventoryError
 from ketaclinic.inventory.models import Kind, LedgerEntry
+from tests.concurrency import race
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -25,28 +26,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="concurrent writers are tested on PostgreSQL"
     ),
 ]
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls), timeout=30)
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.fixture

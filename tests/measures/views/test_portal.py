@@ -164,12 +164,12 @@ def test_a_submission_query_count_does_not_grow_with_earlier_answers(
     _link, token = links.create_link(patient, "phq-9")
     client.get(url(token))
 
-    # the link, then in a transaction: the link locked, any draft, the answer, the link
-    # closed, the previous answer (alert rules); the summaries (savepoint): facts (their
-    # cohort attributes current: no course or history read), scores, the summary written
-    # (one UPDATE, no read before or after), the ideation answers, the ideation status
-    # written (one UPDATE); then the clinic profile and crisis lines of the thank-you page
-    with django_assert_num_queries(17):
+    # the link, then in a transaction: the link claimed (one UPDATE), any draft, the
+    # answer, the patient's answers (read once: alert rules, scores, ideation); the
+    # summaries (savepoint): facts (their cohort attributes current: no course or history
+    # read), the summary written (one UPDATE, no read before or after), the ideation
+    # status written (one UPDATE); then the clinic facts' number of the thank-you page
+    with django_assert_num_queries(14):
         answer = client.post(url(token), form_data(phq9()))
 
     assert answer.status_code == 200

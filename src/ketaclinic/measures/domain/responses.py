@@ -37,11 +37,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.measures.domain import links
+from ketaclinic.measures.domain.answers import AnswerHistory, previous_response
 from ketaclinic.measures.domain.errors import Incomplete, LinkClosed, MeasuresError
 from ketaclinic.measures.instruments import AnswerError, ScoreResult, load, ymrs_rise
 from ketaclinic.measures.instruments.cssrs import cssrs_screener
 from ketaclinic.measures.models import LinkPurpose, Response, ResponseLink
-from ketaclinic.outcomes.domain.summaries import record_score
+from ketaclinic.outcomes.domain.summaries import record_score, score_history
 from ketaclinic.safety.domain.alerts import raise_alert, raise_tier
 from ketaclinic.safety.domain.tiers import tier_for_mania, tier_for_suicidal_ideation
 from ketaclinic.safety.models import TIER_ORDER, Alert, Kind, Tier
@@ -174,15 +175,14 @@ def submit(link: ResponseLink, answers: Mapping[str, object], *, now=None) -> Ou
     now = now or timezone.now()
     instrument = load(_instrument_id(link))
     with transaction.atomic():
-        current = _lock_open(link, now)
+        _claim(link, now)  # first: a draft save or submit of this link now waits for us
         result = _score(instrument, answers)
-        response = _response_for(current, instrument, now)
+        response = _response_for(link, instrument, now)
         _store(response, result, now)  # one INSERT when there was no draft
-        current.used_at = now
-        current.save(update_fields=["used_at"])
-        link.used_at = now
-        alerts = raise_alerts(response, result, now=now)
-        record_score(response)  # outcome summaries, same transaction (never blocks)
+        history = score_history(response)
+        alerts = raise_alerts(response, result, now=now, history=history)
+        record_score(response, history=history)  # outcome summaries, same transaction
+    link.used_at = now
     return Outcome(response, result, alerts)
 
 
@@ -202,8 +202,9 @@ def submit_clinician(
             created_at=now,
         )
         _store(response, result, now)
-        alerts = raise_alerts(response, result, now=now)
-        record_score(response)  # outcome summaries, same transaction (never blocks)
+        history = score_history(response)
+        alerts = raise_alerts(response, result, now=now, history=history)
+        record_score(response, history=history)  # outcome summaries, same transaction
     return Outcome(response, result, alerts)
 
 
@@ -219,6 +220,22 @@ def _lock_open(link: ResponseLink, now: datetime) -> ResponseLink:
     if status != "open":
         raise LinkClosed(links.USED if status == "used" else links.EXPIRED)
     return current
+
+
+def _claim(link: ResponseLink, now: datetime) -> None:
+    """Mark the link used if it is still open, in one UPDATE that takes the link's row
+    lock: a draft save (``_lock_open``) or another submit of the same link waits for
+    this transaction and then finds the link used. At READ COMMITTED PostgreSQL checks
+    the conditions again on the row a concurrent transaction committed, so only one
+    submission claims a link. Raises ``LinkClosed`` with the reason otherwise."""
+    claimed = ResponseLink.objects.filter(
+        pk=link.pk, used_at__isnull=True, expired_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if not claimed:
+        current = ResponseLink.objects.filter(pk=link.pk).first()
+        if current is None:
+            raise LinkClosed(links.UNKNOWN)
+        raise LinkClosed(links.USED if current.status_at(now) == "used" else links.EXPIRED)
 
 
 def _response_for(link: ResponseLink, instrument, now: datetime) -> Response:
@@ -262,20 +279,6 @@ def _store(response: Response, result: ScoreResult, now: datetime) -> None:
     response.save()
 
 
-def previous_response(response: Response) -> Response | None:
-    return (
-        Response.objects.filter(
-            patient_id=response.patient_id,
-            instrument_id=response.instrument_id,
-            submitted_at__isnull=False,
-            submitted_at__lte=response.submitted_at,
-        )
-        .exclude(pk=response.pk)
-        .order_by("-submitted_at", "-id")
-        .first()
-    )
-
-
 def _previous_submitted(response: Response, *, before: datetime) -> Response | None:
     """The patient's last submitted response of the instrument before ``before``."""
     return (
@@ -310,8 +313,11 @@ def has_bipolar(patient) -> bool:
     return MedicalHistory.objects.filter(patient=patient, bipolar_disorder=True).exists()
 
 
-def raise_alerts(response: Response, result: ScoreResult, *, now: datetime) -> list:
-    """The safety alerts a submitted response calls for (inside its transaction)."""
+def raise_alerts(
+    response: Response, result: ScoreResult, *, now: datetime, history: AnswerHistory | None = None
+) -> list:
+    """The safety alerts a submitted response calls for (inside its transaction).
+    ``history``: the patient's answers read once for the submission (``score_history``)."""
     found: list[tuple[str, str, dict]] = []
     instrument_id = response.instrument_id
     base_cause = {"instrument": instrument_id, "response": response.pk}
@@ -324,8 +330,12 @@ def raise_alerts(response: Response, result: ScoreResult, *, now: datetime) -> l
     elif instrument_id in SUICIDAL_IDEATION_ITEMS:
         item, threshold, source = ideation_rule(instrument_id)
         current = result.item_answers.get(item)
-        previous = previous_response(response)
-        before = previous.answers.get(item) if previous else None
+        if history is not None:
+            previous = history.previous_answers(response)
+        else:
+            found = previous_response(response)
+            previous = found.answers if found is not None else None
+        before = previous.get(item) if previous else None
         tier = tier_for_suicidal_ideation(current, before, threshold=threshold)
         if tier is not None:
             cause = {**base_cause, "item": item, "answer": current, "previous": before}

@@ -49,6 +49,7 @@ from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from ketaclinic.measures.domain.answers import AnswerHistory, read_history
 from ketaclinic.measures.instruments import UnknownInstrument, load
 from ketaclinic.measures.models import Response
 from ketaclinic.outcomes import metrics
@@ -99,18 +100,30 @@ def has_total(instrument_id: str) -> bool:
 # -- entry points ---------------------------------------------------------------------
 
 
-def record_score(response: Response) -> None:
+def score_history(response: Response) -> AnswerHistory:
+    """The patient's answers that ``response``'s safety rules and ``record_score`` read,
+    in one query: its instrument's and, when it asks about suicidal ideation, those of
+    every instrument that does (the newest ``SCORE_LIMIT``)."""
+    instruments = {response.instrument_id}
+    if response.instrument_id in IDEATION_INSTRUMENTS:
+        instruments.update(IDEATION_INSTRUMENTS)
+    return read_history(response.patient_id, instruments, limit=SCORE_LIMIT)
+
+
+def record_score(response: Response, *, history: AnswerHistory | None = None) -> None:
     """Bring the patient's summary of ``response``'s instrument (and the ideation
-    status) up to date. Called inside the response's transaction."""
+    status) up to date. Called inside the response's transaction; ``history``
+    (``score_history``, read after the response was stored) saves reading the
+    patient's answers again."""
     if response.submitted_at is None:
         return
     try:
         with transaction.atomic():
             facts = _facts_for(response.patient, fresh=False)
             if response.valid and response.total is not None and has_total(response.instrument_id):
-                summarise(facts, response.instrument_id)
+                summarise(facts, response.instrument_id, history=history)
             if response.instrument_id in IDEATION_INSTRUMENTS:
-                update_ideation(facts)
+                update_ideation(facts, history=history)
     except Exception:
         logger.exception(
             "outcome summary not updated for response %s (patient %s)",
@@ -397,10 +410,14 @@ def exclusion_reason(summary: metrics.OutcomeSummary) -> str:
     return ""
 
 
-def summarise(facts: PatientOutcome, instrument_id: str) -> None:
+def summarise(
+    facts: PatientOutcome, instrument_id: str, *, history: AnswerHistory | None = None
+) -> None:
     """Recompute and store one (patient, instrument) summary (deleted when the patient
     has no valid score of the instrument left)."""
-    rows = _scores(facts.patient_id, instrument_id)
+    rows = history.scores(instrument_id) if history is not None else None
+    if rows is None:
+        rows = _scores(facts.patient_id, instrument_id)
     if not rows:
         OutcomeSummary.objects.filter(
             patient_id=facts.patient_id, instrument_id=instrument_id
@@ -609,21 +626,29 @@ def ideation_values(rows: Iterable[tuple[str, datetime, Mapping]]) -> dict[str, 
     }
 
 
-def update_ideation(facts: PatientOutcome) -> None:
+def update_ideation(facts: PatientOutcome, *, history: AnswerHistory | None = None) -> None:
     """The patient's ideation status over every instrument that asks
     (``ideation_values`` over the newest ``SCORE_LIMIT`` answers)."""
-    rows = newest_first_reversed(
-        Response.objects.filter(
-            patient_id=facts.patient_id,
-            instrument_id__in=IDEATION_INSTRUMENTS,
-            submitted_at__isnull=False,
-        ).values_list("instrument_id", "submitted_at", "answers"),
-        "submitted_at",
-        "id",
-    )
+    rows = history.answers_of(IDEATION_INSTRUMENTS) if history is not None else None
+    if rows is None:
+        rows = _ideation_answers(facts.patient_id)
     values = {
         "location_id": facts.patient.location_id,
         **ideation_values(rows),
         "updated_at": timezone.now(),
     }
     _put(IdeationStatus, {"patient_id": facts.patient_id}, values, values)
+
+
+def _ideation_answers(patient_id: int) -> list[tuple[str, datetime, Mapping]]:
+    """(instrument, time, answers) of the patient's newest ``SCORE_LIMIT`` submitted
+    answers of the instruments that ask about ideation, oldest first."""
+    return newest_first_reversed(
+        Response.objects.filter(
+            patient_id=patient_id,
+            instrument_id__in=IDEATION_INSTRUMENTS,
+            submitted_at__isnull=False,
+        ).values_list("instrument_id", "submitted_at", "answers"),
+        "submitted_at",
+        "id",
+    )
