@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ketaclinic.measures.domain import links
@@ -177,8 +177,7 @@ def submit(link: ResponseLink, answers: Mapping[str, object], *, now=None) -> Ou
     with transaction.atomic():
         _claim(link, now)  # first: a draft save or submit of this link now waits for us
         result = _score(instrument, answers)
-        response = _response_for(link, instrument, now)
-        _store(response, result, now)  # one INSERT when there was no draft
+        response = _store_for_link(link, instrument, result, now)
         history = score_history(response)
         alerts = raise_alerts(response, result, now=now, history=history)
         record_score(response, history=history)  # outcome summaries, same transaction
@@ -266,7 +265,50 @@ def _score(instrument, answers: Mapping[str, object]) -> ScoreResult:
     return result
 
 
-def _store(response: Response, result: ScoreResult, now: datetime) -> None:
+#: What a submission writes over a draft.
+SUBMITTED_FIELDS = (
+    "instrument_version",
+    "answers",
+    "total",
+    "band",
+    "flags",
+    "risk",
+    "valid",
+    "submitted_at",
+    "updated_at",
+)
+
+
+def _store_for_link(link: ResponseLink, instrument, result: ScoreResult, now: datetime) -> Response:
+    """The link's response, submitted: one INSERT that, when the link has a draft,
+    fills the draft instead (ON CONFLICT on the link). The link is claimed first, so
+    no draft is saved meanwhile. The draft keeps its ``created_at`` in the database;
+    the returned response's ``created_at`` is ``now``.
+
+    SQLite looks the draft up first: a statement its triggers run (the record stamps',
+    patients migration 0006) takes the conflict policy of the statement that fired them,
+    so an upsert there would fail on the stamp's row."""
+    if connection.vendor == "sqlite":
+        response = _response_for(link, instrument, now)
+        _store(response, result, now)
+        return response
+    response = Response(
+        patient=link.patient,
+        link=link,
+        instrument_id=instrument.id,
+        created_at=now,
+    )
+    _fill(response, result, now)
+    Response.objects.bulk_create(
+        [response],
+        update_conflicts=True,
+        unique_fields=["link"],
+        update_fields=SUBMITTED_FIELDS,
+    )
+    return response
+
+
+def _fill(response: Response, result: ScoreResult, now: datetime) -> None:
     response.instrument_version = result.instrument_version
     response.answers = dict(result.item_answers)
     response.total = None if result.total is None else float(result.total)
@@ -276,6 +318,10 @@ def _store(response: Response, result: ScoreResult, now: datetime) -> None:
     response.valid = result.valid
     response.submitted_at = now
     response.updated_at = now
+
+
+def _store(response: Response, result: ScoreResult, now: datetime) -> None:
+    _fill(response, result, now)
     response.save()
 
 
