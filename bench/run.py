@@ -332,8 +332,9 @@ def config() -> dict:
         "threads": envint("BENCH_THREADS", 2),
         "workers": count,
         "connections": envint("BENCH_CONNECTIONS", count),
-        # one-use questionnaire links: enough for 150 submissions a second
-        "links": envint("BENCH_LINKS", 150 * (seconds + warmup)),
+        # one-use questionnaire links: enough for 400 submissions a second (a pool that
+        # runs out shows as errors: 410 answers)
+        "links": envint("BENCH_LINKS", 400 * (seconds + warmup)),
         "pages": [p for p in os.environ.get("BENCH_PAGES", "").split(",") if p],
         "prefix": os.environ.get("BENCH_DATABASE_PREFIX", "ketaclinic_bench_"),
         "server": os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432"),
