@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
+from ketaclinic.compiled import Compiled
 from ketaclinic.measures.models import Response
 
 #: (pk, instrument, submitted at, total, valid, answers, schedule of the link's assignment)
@@ -74,24 +76,34 @@ class AnswerHistory:
 
 
 def read_history(patient_id: int, instruments: Iterable[str], *, limit: int) -> AnswerHistory:
-    """The patient's newest ``limit`` submitted answers of ``instruments``: one query."""
+    """The patient's newest ``limit`` submitted answers of ``instruments``: one query,
+    compiled once per set of instruments and bound (``ketaclinic.compiled``)."""
     wanted = frozenset(instruments)
-    rows = list(
-        Response.objects.filter(
-            patient_id=patient_id, instrument_id__in=sorted(wanted), submitted_at__isnull=False
-        )
-        .order_by("-submitted_at", "-id")
-        .values_list(
-            "pk",
-            "instrument_id",
-            "submitted_at",
-            "total",
-            "valid",
-            "answers",
-            "link__assignment__schedule",
-        )[: limit + 1]
-    )
+    rows = _history_query(wanted, limit).rows(patient_id)
     return AnswerHistory(wanted, tuple(rows[:limit]), complete=len(rows) <= limit)
+
+
+@cache
+def _history_query(instruments: frozenset[str], limit: int) -> Compiled:
+    return Compiled(
+        lambda patient_id: (
+            Response.objects.filter(
+                patient_id=patient_id,
+                instrument_id__in=sorted(instruments),
+                submitted_at__isnull=False,
+            )
+            .order_by("-submitted_at", "-id")
+            .values_list(
+                "pk",
+                "instrument_id",
+                "submitted_at",
+                "total",
+                "valid",
+                "answers",
+                "link__assignment__schedule",
+            )[: limit + 1]
+        )
+    )
 
 
 def previous_response(response: Response) -> Response | None:
