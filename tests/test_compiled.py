@@ -70,6 +70,6 @@ def test_an_unknown_value_reads_nothing(two_patients):
 
 
 def test_a_queryset_without_the_value_is_refused():
-    with pytest.raises(ValueError, match="one parameter"):
+    with pytest.raises(ValueError, match="a parameter"):
         Compiled(lambda _value: Response.objects.values_list("pk")).rows(1)
     assert PLACEHOLDER < 0

@@ -4,10 +4,10 @@ Django compiles a queryset to SQL each time it is evaluated, and for a small que
 is most of its cost: the patient's answers read at each questionnaire submission took
 about 0.7 ms of Python to compile against 0.3 ms to run and convert (1,000 patients,
 docs/performance.md). ``Compiled`` compiles a ``values_list`` queryset once per
-connection, with a placeholder for the one value that changes between calls, then
-runs that SQL with the value given and converts the rows with the converters Django
-chose for the queryset (JSON, SQLite's dates and booleans): the rows the queryset
-gives (tests/test_compiled.py).
+connection, with a placeholder for the value that changes between calls (it may stand
+in more than one place), then runs that SQL with the value given and converts the rows
+with the converters Django chose for the queryset (JSON, SQLite's dates and booleans):
+the rows the queryset gives (tests/test_compiled.py).
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ PLACEHOLDER = -7_392_211_117
 
 
 class Compiled:
-    """``build(value)`` makes the queryset (a ``values_list``) for one value."""
+    """``build(value)`` makes the queryset (a ``values_list``) for one value;
+    ``placeholder`` stands for the value while compiling (no real value may equal it)."""
 
-    def __init__(self, build: Callable[[object], QuerySet]):
+    def __init__(self, build: Callable[[object], QuerySet], *, placeholder=PLACEHOLDER):
         self.build = build
+        self.placeholder = placeholder
         self._by_connection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def rows(self, value, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
@@ -35,9 +37,10 @@ class Compiled:
         compiled = self._by_connection.get(connection)
         if compiled is None:
             compiled = self._by_connection[connection] = self._compile(using)
-        sql, template, position, compiler, converters = compiled
+        sql, template, positions, compiler, converters = compiled
         params = list(template)
-        params[position] = value
+        for position in positions:
+            params[position] = value
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -46,11 +49,11 @@ class Compiled:
         return [tuple(row) for row in rows]
 
     def _compile(self, using: str) -> tuple:
-        queryset = self.build(PLACEHOLDER)
+        queryset = self.build(self.placeholder)
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        positions = [index for index, param in enumerate(params) if param == PLACEHOLDER]
-        if len(positions) != 1:
-            raise ValueError(f"the value must be one parameter of the query, found {positions}")
+        positions = [index for index, param in enumerate(params) if param == self.placeholder]
+        if not positions:
+            raise ValueError("the value must be a parameter of the query")
         fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
-        return sql, tuple(params), positions[0], compiler, compiler.get_converters(fields)
+        return sql, tuple(params), positions, compiler, compiler.get_converters(fields)

@@ -506,3 +506,22 @@ def test_a_first_score_computes_them(riverside):
     facts = facts_of(patient)
     assert facts.cohort_of == facts.cohort_version
     assert facts.maudsley == "mild"
+
+
+def test_the_stored_facts_are_loaded_as_the_orm_loads_them(riverside):
+    """A score's path reads the facts from a compiled query: the same row, every field
+    converted (JSON lists, decimals, times), and no row for a patient without facts."""
+    patient = make_patient(riverside)
+    phq9(patient, 20, day(-1))
+    summaries.record_session_facts(
+        patient,
+        first_dose_at=day(0),
+        sessions=[{"at": day(0), "reason": "induction", "dose_mg": 35, "mg_per_kg": 0.5}],
+        rescue_sessions=[day(2)],
+    )
+    loaded = summaries._stored_facts(patient.pk)
+    stored = PatientOutcome.objects.get(patient=patient)
+    fields = [f.attname for f in PatientOutcome._meta.concrete_fields]
+    assert [getattr(loaded, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert not loaded._state.adding
+    assert summaries._stored_facts(make_patient(riverside).pk) is None

@@ -10,6 +10,7 @@ from ketaclinic.measures.domain import links
 from ketaclinic.measures.domain.errors import LinkClosed
 from ketaclinic.measures.domain.responses import save_partial, submit
 from ketaclinic.measures.models import ResponseLink
+from ketaclinic.patients.models import Patient
 from tests.measures.integration.conftest import T0, phq9
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,20 @@ def test_expire_marks_unanswered_links_and_keeps_the_draft(patient):
     assert link.expired_at == T0 + timedelta(days=4)
     assert link.response.answers == {"1": 2}
     assert link.response.submitted_at is None
+
+
+def test_opening_loads_the_link_and_its_patient_in_one_query(patient, django_assert_num_queries):
+    """The link and its patient come from one compiled query, as select_related loads
+    them: every field of both (the reminder tests open links by their second token)."""
+    link, token = links.create_link(patient, "phq-9", now=T0)
+    with django_assert_num_queries(1):
+        opened = links.open_link(token, now=T0)
+        assert opened.link.patient.legal_first_name == "Dana"
+    stored = ResponseLink.objects.select_related("patient").get(pk=link.pk)
+    for model, loaded, expected in (
+        (ResponseLink, opened.link, stored),
+        (Patient, opened.link.patient, stored.patient),
+    ):
+        names = [f.attname for f in model._meta.concrete_fields]
+        assert [getattr(loaded, n) for n in names] == [getattr(expected, n) for n in names]
+    assert links.open_link("x" * 43 + "." + "0" * 32, now=T0).reason == links.TAMPERED

@@ -379,8 +379,8 @@ def raise_alerts(
         if history is not None:
             previous = history.previous_answers(response)
         else:
-            found = previous_response(response)
-            previous = found.answers if found is not None else None
+            earlier = previous_response(response)
+            previous = earlier.answers if earlier is not None else None
         before = previous.get(item) if previous else None
         tier = tier_for_suicidal_ideation(current, before, threshold=threshold)
         if tier is not None:

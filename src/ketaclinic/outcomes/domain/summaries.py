@@ -41,14 +41,16 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, time
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from ketaclinic.compiled import Compiled
 from ketaclinic.measures.domain.answers import AnswerHistory, read_history
 from ketaclinic.measures.instruments import UnknownInstrument, load
 from ketaclinic.measures.models import Response
@@ -248,13 +250,40 @@ def _facts_for(patient, *, lock: bool = False, fresh: bool = True) -> PatientOut
     cohort attributes (condition, Maudsley stage, protocol) brought up to date: read
     afresh from the history and courses, or (``fresh=False``, a score's path) only when
     a write to them or the turn of the episode's month has made them stale."""
-    facts, _made = PatientOutcome.objects.get_or_create(patient=patient)
+    facts = None if lock else _stored_facts(patient.pk)
+    if facts is None:
+        facts, _made = PatientOutcome.objects.get_or_create(patient=patient)
     if lock:
         facts = PatientOutcome.objects.select_for_update().get(pk=facts.pk)
     facts.patient = patient
     if fresh or not cohort_current(facts, timezone.localdate()):
         _refresh_cohort_attributes(facts)
     return facts
+
+
+def _stored_facts(patient_id: int) -> PatientOutcome | None:
+    """The patient's stored facts, from a query compiled once per connection (a score's
+    path reads them at every answer; building the SQL took longer than running it)."""
+    rows = _facts_query().rows(patient_id)
+    if not rows:
+        return None
+    return PatientOutcome.from_db(DEFAULT_DB_ALIAS, _fact_fields(), rows[0])
+
+
+@cache
+def _fact_fields() -> list[str]:
+    return [f.attname for f in PatientOutcome._meta.concrete_fields]
+
+
+@cache
+def _facts_query() -> Compiled:
+    return Compiled(
+        lambda patient_id: (
+            PatientOutcome.objects.filter(patient_id=patient_id)
+            .order_by()
+            .values_list(*_fact_fields())
+        )
+    )
 
 
 def cohort_current(facts: PatientOutcome, today) -> bool:
