@@ -74,7 +74,7 @@ class Opened:
         return self.reason is None
 
 
-def open_link(token: str, *, now: datetime | None = None, for_update: bool = False) -> Opened:
+def open_link(token: str, *, now: datetime | None = None) -> Opened:
     """The link a token opens, or why it cannot be answered."""
     now = now or timezone.now()
     if not isinstance(token, str) or not TOKEN_RE.match(token):
@@ -83,11 +83,7 @@ def open_link(token: str, *, now: datetime | None = None, for_update: bool = Fal
     if not hmac.compare_digest(_signature(random_part), signature):
         return Opened(None, TAMPERED)
     digest = token_hash(token)
-    if for_update:
-        rows = ResponseLink.objects.select_related("patient").filter(_by_hash(digest))
-        link = rows.select_for_update(of=("self",)).order_by().first()
-    else:
-        link = _link_with_patient(digest)
+    link = _link_with_patient(digest)
     if link is None:
         return Opened(None, UNKNOWN)
     stored = [h for h in (link.token_hash, link.reminder_token_hash) if h]
@@ -99,10 +95,6 @@ def open_link(token: str, *, now: datetime | None = None, for_update: bool = Fal
     if status == LinkStatus.EXPIRED:
         return Opened(link, EXPIRED)
     return Opened(link)
-
-
-def _by_hash(digest: str) -> Q:
-    return Q(token_hash=digest) | Q(reminder_token_hash=digest)
 
 
 def _link_with_patient(digest: str) -> ResponseLink | None:
@@ -133,7 +125,7 @@ def _link_query() -> Compiled:
     # both hashes are unique: at most one link, no order needed
     return Compiled(
         lambda digest: (
-            ResponseLink.objects.filter(_by_hash(digest))
+            ResponseLink.objects.filter(Q(token_hash=digest) | Q(reminder_token_hash=digest))
             .order_by()
             .values_list(*link_fields, *(f"patient__{name}" for name in patient_fields))[:1]
         ),
