@@ -13,10 +13,11 @@ the rows the queryset gives (tests/test_compiled.py).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 #: Stands for the changing value while the queryset is compiled: no id is negative.
 PLACEHOLDER = -7_392_211_117
@@ -57,3 +58,16 @@ class Compiled:
             raise ValueError("the value must be a parameter of the query")
         fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
         return sql, tuple(params), positions, compiler, compiler.get_converters(fields)
+
+
+@cache
+def attnames(model: type[Model]) -> tuple[str, ...]:
+    """The columns ``Model.from_db`` takes for a whole ``model`` row, in its order: what a
+    compiled ``values_list`` selects to make instances (``instance``)."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def instance(model: type[Model], values: Sequence, *, using: str = DEFAULT_DB_ALIAS) -> Model:
+    """A ``model`` instance from the converted values of its ``attnames``, as the ORM
+    makes one from a row (``Model.from_db``: loaded, not new)."""
+    return model.from_db(using, attnames(model), values)

@@ -24,13 +24,13 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ketaclinic.compiled import Compiled
+from ketaclinic.compiled import Compiled, attnames, instance
 from ketaclinic.measures.models import Channel, LinkPurpose, LinkStatus, ResponseLink
 from ketaclinic.notifications.domain.outbox import enqueue_email, enqueue_sms
 from ketaclinic.patients.models import Patient
@@ -104,30 +104,21 @@ def _link_with_patient(digest: str) -> ResponseLink | None:
     rows = _link_query().rows(digest)
     if not rows:
         return None
-    link_fields, patient_fields = _loaded_fields()
-    values = rows[0]
-    link = ResponseLink.from_db(DEFAULT_DB_ALIAS, link_fields, values[: len(link_fields)])
-    link.patient = Patient.from_db(DEFAULT_DB_ALIAS, patient_fields, values[len(link_fields) :])
+    values, split = rows[0], len(attnames(ResponseLink))
+    link = instance(ResponseLink, values[:split])
+    link.patient = instance(Patient, values[split:])
     return link
 
 
 @cache
-def _loaded_fields() -> tuple[list[str], list[str]]:
-    return (
-        [f.attname for f in ResponseLink._meta.concrete_fields],
-        [f.attname for f in Patient._meta.concrete_fields],
-    )
-
-
-@cache
 def _link_query() -> Compiled:
-    link_fields, patient_fields = _loaded_fields()
+    patient_columns = [f"patient__{name}" for name in attnames(Patient)]
     # both hashes are unique: at most one link, no order needed
     return Compiled(
         lambda digest: (
             ResponseLink.objects.filter(Q(token_hash=digest) | Q(reminder_token_hash=digest))
             .order_by()
-            .values_list(*link_fields, *(f"patient__{name}" for name in patient_fields))[:1]
+            .values_list(*attnames(ResponseLink), *patient_columns)[:1]
         ),
         placeholder="compiled-placeholder:not-a-token-hash",
     )

@@ -45,12 +45,12 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ketaclinic.compiled import Compiled
+from ketaclinic.compiled import Compiled, attnames, instance
 from ketaclinic.measures.domain.answers import AnswerHistory, read_history
 from ketaclinic.measures.instruments import UnknownInstrument, load
 from ketaclinic.measures.models import Response
@@ -265,14 +265,7 @@ def _stored_facts(patient_id: int) -> PatientOutcome | None:
     """The patient's stored facts, from a query compiled once per connection (a score's
     path reads them at every answer; building the SQL took longer than running it)."""
     rows = _facts_query().rows(patient_id)
-    if not rows:
-        return None
-    return PatientOutcome.from_db(DEFAULT_DB_ALIAS, _fact_fields(), rows[0])
-
-
-@cache
-def _fact_fields() -> list[str]:
-    return [f.attname for f in PatientOutcome._meta.concrete_fields]
+    return instance(PatientOutcome, rows[0]) if rows else None
 
 
 @cache
@@ -281,7 +274,7 @@ def _facts_query() -> Compiled:
         lambda patient_id: (
             PatientOutcome.objects.filter(patient_id=patient_id)
             .order_by()
-            .values_list(*_fact_fields())
+            .values_list(*attnames(PatientOutcome))
         )
     )
 
