@@ -37,7 +37,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ketaclinic.measures.domain import links
-from ketaclinic.measures.domain.answers import AnswerHistory, previous_response
+from ketaclinic.measures.domain.answers import AnswerHistory
 from ketaclinic.measures.domain.errors import Incomplete, LinkClosed, MeasuresError
 from ketaclinic.measures.instruments import AnswerError, ScoreResult, load, ymrs_rise
 from ketaclinic.measures.instruments.cssrs import cssrs_screener
@@ -215,9 +215,8 @@ def _instrument_id(link: ResponseLink) -> str:
 
 def _lock_open(link: ResponseLink, now: datetime) -> ResponseLink:
     current = ResponseLink.objects.select_for_update().select_related("patient").get(pk=link.pk)
-    status = current.status_at(now)
-    if status != "open":
-        raise LinkClosed(links.USED if status == "used" else links.EXPIRED)
+    if current.status_at(now) != "open":
+        raise _closed(current, now)
     return current
 
 
@@ -231,10 +230,14 @@ def _claim(link: ResponseLink, now: datetime) -> None:
         pk=link.pk, used_at__isnull=True, expired_at__isnull=True, expires_at__gt=now
     ).update(used_at=now)
     if not claimed:
-        current = ResponseLink.objects.filter(pk=link.pk).first()
-        if current is None:
-            raise LinkClosed(links.UNKNOWN)
-        raise LinkClosed(links.USED if current.status_at(now) == "used" else links.EXPIRED)
+        raise _closed(ResponseLink.objects.filter(pk=link.pk).first(), now)
+
+
+def _closed(link: ResponseLink | None, now: datetime) -> LinkClosed:
+    """Why a link that cannot be answered is closed (None: it no longer exists)."""
+    if link is None:
+        return LinkClosed(links.UNKNOWN)
+    return LinkClosed(links.USED if link.status_at(now) == "used" else links.EXPIRED)
 
 
 def _response_for(link: ResponseLink, instrument, now: datetime) -> Response:
@@ -360,7 +363,7 @@ def has_bipolar(patient) -> bool:
 
 
 def raise_alerts(
-    response: Response, result: ScoreResult, *, now: datetime, history: AnswerHistory | None = None
+    response: Response, result: ScoreResult, *, now: datetime, history: AnswerHistory
 ) -> list:
     """The safety alerts a submitted response calls for (inside its transaction).
     ``history``: the patient's answers read once for the submission (``score_history``)."""
@@ -376,11 +379,7 @@ def raise_alerts(
     elif instrument_id in SUICIDAL_IDEATION_ITEMS:
         item, threshold, source = ideation_rule(instrument_id)
         current = result.item_answers.get(item)
-        if history is not None:
-            previous = history.previous_answers(response)
-        else:
-            earlier = previous_response(response)
-            previous = earlier.answers if earlier is not None else None
+        previous = history.previous_answers(response)
         before = previous.get(item) if previous else None
         tier = tier_for_suicidal_ideation(current, before, threshold=threshold)
         if tier is not None:
