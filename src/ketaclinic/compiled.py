@@ -2,7 +2,7 @@
 
 Django compiles a queryset to SQL each time it is evaluated, and for a small query that
 is most of its cost: the patient's answers read at each questionnaire submission took
-about 0.7 ms of Python to compile against 0.3 ms to run and convert (1,000 patients,
+1.04 ms of Python, 0.47 ms compiled once (1,000 patients, ``bench.profile --functions``,
 docs/performance.md). ``Compiled`` compiles a ``values_list`` queryset once per
 connection, with a placeholder for the value that changes between calls (it may stand
 in more than one place), then runs that SQL with the value given and converts the rows
